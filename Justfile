@@ -1,0 +1,28 @@
+# pipelake tasks. `just --list` shows them. CI runs `bash .ci/run`.
+
+export CARGO_TARGET_DIR := env_var_or_default("CARGO_TARGET_DIR", env_var("HOME") + "/.cache/pipelake-target")
+
+# the whole test suite (what CI runs, after fmt and clippy)
+test:
+    cargo test
+
+# fmt, clippy and tests, as CI does
+ci:
+    bash .ci/run
+
+# the nightly job over the checked-in sample lake, into ./lake/warehouse
+demo:
+    cargo run -- --raw sample-data/raw run
+
+# rewrite golden files (schemas/, tests/golden/) after an intended change
+bless:
+    PIPELAKE_BLESS=1 cargo test --test schemas --test golden
+
+# benchmark against the DuckDB and Polars peers (release build; see README, Performance)
+bench days="30" per_day="60000":
+    bash bench/run.sh {{days}} {{per_day}}
+
+# regenerate sample-data/ (deterministic)
+sample-data:
+    rm -rf sample-data/raw
+    cargo run -- --raw sample-data/raw generate --days 3 --per-day 200 --start 2026-10-01

@@ -1,0 +1,15 @@
+-- ingested_objects
+-- One row per raw object ingested; partitioned by landing day. records = accepted + duplicates + rejected.
+-- Files: <warehouse>/ingested_objects/date=YYYY-MM-DD/*.parquet (zstd).
+CREATE TABLE ingested_objects (
+    source VARCHAR,  -- source folder the object was found under
+    raw_key VARCHAR,  -- object key relative to the raw root
+    size BIGINT,  -- object size in bytes as stored (compressed)
+    landed DATE,  -- landing day: the dt= folder, else the object's last-modified day (UTC)
+    ingested_at TIMESTAMP WITH TIME ZONE,  -- when pipelake ingested it
+    records BIGINT,  -- records found in the object
+    accepted BIGINT,  -- records written to fact tables
+    duplicates BIGINT,  -- records dropped as duplicates of an earlier delivery
+    rejected BIGINT,  -- records sent to the rejects
+    date DATE  -- Hive partition (the folder date=YYYY-MM-DD), not stored in the files
+);

@@ -1,0 +1,297 @@
+//! The command line: parses, resolves settings, calls the library, prints. No logic of its own.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use chrono::NaiveDate;
+use clap::{Args, Parser, Subcommand};
+
+use pipelake::generate::{generate, GenerateOptions};
+use pipelake::lake::Location;
+use pipelake::progress::Progress;
+use pipelake::query::{self, OutputFormat};
+use pipelake::run::{select_sources, select_summaries, Days, Pipelake};
+use pipelake::settings::{LogFormat, Overrides, Settings};
+use pipelake::Error;
+
+/// Batch ETL for CI and DevOps analytics: raw object storage to Hive-partitioned Parquet,
+/// queried with DuckDB.
+#[derive(Debug, Parser)]
+#[command(name = "pipelake", version, about, max_term_width = 100)]
+struct Cli {
+    /// Config file [default: ./pipelake.toml when present]
+    #[arg(long, global = true, env = "PIPELAKE_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Raw lake root: a path, file://, s3://bucket/prefix, gs://… or az://… [default: ./lake/raw]
+    #[arg(long, global = true, env = "PIPELAKE_RAW", value_name = "URL")]
+    raw: Option<String>,
+    /// Warehouse root, same forms as --raw [default: ./lake/warehouse]
+    #[arg(long, global = true, env = "PIPELAKE_WAREHOUSE", value_name = "URL")]
+    warehouse: Option<String>,
+    /// Log lines as text or as JSON (one object per line) [default: text]
+    #[arg(long, global = true, env = "PIPELAKE_LOG_FORMAT", value_enum)]
+    log_format: Option<LogFormat>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// The nightly job: ingest what is new, summarise the days it touched and the days asked
+    /// for (default: yesterday, UTC), then prune raw objects past retention.
+    Run {
+        #[command(flatten)]
+        days: DayArgs,
+        /// Only these sources (repeatable) [default: all]
+        #[arg(long = "source", value_name = "S")]
+        sources: Vec<String>,
+    },
+    /// Decode raw objects not ingested yet into the fact tables, deduplicated.
+    Ingest {
+        /// Only these sources (repeatable) [default: all]
+        #[arg(long = "source", value_name = "S")]
+        sources: Vec<String>,
+    },
+    /// Recompute summary tables for the given event days (a backfill); without days, the days
+    /// new data made stale.
+    Summarize {
+        /// Only these summary tables (repeatable) [default: all]
+        #[arg(long = "table", value_name = "T")]
+        tables: Vec<String>,
+        #[command(flatten)]
+        days: DayArgs,
+    },
+    /// Delete raw objects past their source's retention that were ingested; never one that was not.
+    Prune {
+        /// Only list what would be deleted
+        #[arg(long)]
+        dry_run: bool,
+        /// Only these sources (repeatable) [default: all]
+        #[arg(long = "source", value_name = "S")]
+        sources: Vec<String>,
+    },
+    /// Run SQL in embedded DuckDB over views named like the tables.
+    Query {
+        /// One SQL statement
+        sql: String,
+        #[arg(long, value_enum, default_value = "table")]
+        format: OutputFormat,
+    },
+    /// Print the DuckDB CREATE VIEW statements over the warehouse.
+    Views,
+    /// Per source: objects seen, ingested, pending, rejected records; per table: rows, days, last day.
+    Status {
+        #[arg(long, value_enum, default_value = "text")]
+        format: StatusFormat,
+    },
+    /// Write realistic raw data (quirks included) under the raw root.
+    Generate {
+        /// Landing days to write
+        #[arg(long)]
+        days: u32,
+        /// Payloads per source and day
+        #[arg(long)]
+        per_day: u32,
+        /// First landing day [default: DAYS days before today]
+        #[arg(long, value_parser = parse_date)]
+        start: Option<NaiveDate>,
+        /// Random seed; the same seed writes the same bytes
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum StatusFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+struct DayArgs {
+    /// One event day, YYYY-MM-DD
+    #[arg(long, value_parser = parse_date, conflicts_with_all = ["from", "to"])]
+    date: Option<NaiveDate>,
+    /// First day of a range (with --to)
+    #[arg(long, value_parser = parse_date, requires = "to")]
+    from: Option<NaiveDate>,
+    /// Last day of a range (with --from)
+    #[arg(long, value_parser = parse_date, requires = "from")]
+    to: Option<NaiveDate>,
+}
+
+impl DayArgs {
+    fn days(&self) -> Result<Option<Days>, Error> {
+        match (self.date, self.from, self.to) {
+            (Some(d), _, _) => Ok(Some(Days::single(d))),
+            (None, Some(f), Some(t)) => Days::range(f, t).map(Some),
+            _ => Ok(None),
+        }
+    }
+}
+
+fn parse_date(s: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| format!("{s:?} is not a date (YYYY-MM-DD)"))
+}
+
+/// Parse the command line, run, and map the outcome to the exit status.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    let overrides =
+        Overrides { config: cli.config.clone(), raw: cli.raw.clone(), warehouse: cli.warehouse.clone(), log_format: cli.log_format };
+    let settings = match Settings::resolve(overrides) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("pipelake: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    init_logging(settings.log_format);
+    match execute(cli.command, settings) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let usage = e.downcast_ref::<Error>().is_some_and(Error::is_usage);
+            tracing::error!(error = format!("{e:#}"), "failed");
+            eprintln!("pipelake: {e:#}");
+            ExitCode::from(if usage { 2 } else { 1 })
+        }
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("PIPELAKE_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder.json().flatten_event(true).init(),
+        LogFormat::Text => builder.with_target(false).init(),
+    }
+}
+
+fn execute(command: Command, settings: Settings) -> anyhow::Result<()> {
+    let json = settings.log_format == LogFormat::Json;
+    match command {
+        Command::Generate { days, per_day, start, seed } => {
+            let runtime = std::sync::Arc::new(tokio::runtime::Runtime::new().context("start runtime")?);
+            let raw = Location::open(&settings.raw, true, runtime)?;
+            let start = start.unwrap_or_else(|| chrono::Utc::now().date_naive() - chrono::Duration::days(days as i64));
+            let report = generate(&raw, &GenerateOptions { start, days, per_day, seed })?;
+            print_report(json, &report, || {
+                format!("wrote {} objects, {} bytes, {} records under {}\n", report.objects, report.bytes, report.records, settings.raw)
+            });
+        }
+        command => {
+            let mut lake = Pipelake::open(settings, Progress::auto())?;
+            run_command(&mut lake, command, json)?;
+        }
+    }
+    Ok(())
+}
+
+fn run_command(lake: &mut Pipelake, command: Command, json: bool) -> anyhow::Result<()> {
+    match command {
+        Command::Run { days, sources } => {
+            let sources = select_sources(&sources)?;
+            let days = days.days()?.unwrap_or_else(Days::yesterday);
+            let report = lake.run(&sources, &days)?;
+            let status = lake.status()?;
+            print_report(json, &report, || {
+                let mut out = String::new();
+                for s in &report.ingest.sources {
+                    out += &format!(
+                        "ingest {}: {} objects, {} records: {} accepted, {} duplicates, {} rejected\n",
+                        s.source, s.objects, s.records, s.accepted, s.duplicates, s.rejected
+                    );
+                }
+                for t in &report.summarize.tables {
+                    out += &format!("summarize {}: {} days, {} rows\n", t.table, t.days, t.rows);
+                }
+                out += &format!("prune: {} objects deleted\n", report.prune.deleted.len());
+                out += "\n";
+                out += &status_text(&status);
+                out
+            });
+        }
+        Command::Ingest { sources } => {
+            let report = lake.ingest(&select_sources(&sources)?)?;
+            print_report(json, &report, || {
+                report
+                    .sources
+                    .iter()
+                    .map(|s| {
+                        format!(
+                            "{}: {} objects, {} records: {} accepted, {} duplicates, {} rejected\n",
+                            s.source, s.objects, s.records, s.accepted, s.duplicates, s.rejected
+                        )
+                    })
+                    .collect()
+            });
+        }
+        Command::Summarize { tables, days } => {
+            let summaries = select_summaries(&tables)?;
+            let report = match days.days()? {
+                Some(days) => lake.summarize(&summaries, &days, false)?,
+                None => lake.summarize(&summaries, &Days::default(), true)?,
+            };
+            print_report(json, &report, || {
+                report.tables.iter().map(|t| format!("{}: {} days, {} rows\n", t.table, t.days, t.rows)).collect()
+            });
+        }
+        Command::Prune { dry_run, sources } => {
+            let report = lake.prune(&select_sources(&sources)?, dry_run)?;
+            print_report(json, &report, || {
+                let verb = if report.dry_run { "would delete" } else { "deleted" };
+                let mut out: String = report.deleted.iter().map(|(_, k)| format!("{verb} {k}\n")).collect();
+                out += &format!("{verb} {} objects, {} bytes\n", report.deleted.len(), report.bytes);
+                out
+            });
+        }
+        Command::Query { sql, format } => print!("{}", query::query(lake.warehouse(), &sql, format)?),
+        Command::Views => {
+            let root = lake
+                .warehouse()
+                .location()
+                .local_root()
+                .map(|p| p.to_string_lossy().into_owned())
+                .unwrap_or_else(|| lake.settings().warehouse.clone());
+            print!("{}", query::views_sql(lake.warehouse(), &root));
+        }
+        Command::Status { format } => {
+            let status = lake.status()?;
+            match format {
+                StatusFormat::Json => println!("{}", serde_json::to_string_pretty(&status)?),
+                StatusFormat::Text => print!("{}", status_text(&status)),
+            }
+        }
+        Command::Generate { .. } => unreachable!("handled before opening the warehouse"),
+    }
+    Ok(())
+}
+
+fn print_report<T: serde::Serialize>(json: bool, report: &T, text: impl FnOnce() -> String) {
+    if json {
+        println!("{}", serde_json::to_string(report).expect("report serialises"));
+    } else {
+        print!("{}", text());
+    }
+}
+
+fn status_text(s: &pipelake::run::StatusReport) -> String {
+    let mut out = format!("raw {}\nwarehouse {} (version {})\n\n", s.raw, s.warehouse, s.version);
+    out += &format!("{:<16} {:>8} {:>9} {:>8} {:>7} {:>9}\n", "source", "seen", "ingested", "pending", "pruned", "rejected");
+    for x in &s.sources {
+        out += &format!("{:<16} {:>8} {:>9} {:>8} {:>7} {:>9}\n", x.source, x.seen, x.ingested, x.pending, x.pruned, x.rejected_records);
+    }
+    out += &format!("\n{:<18} {:>10} {:>6} {:>11} {:>6}\n", "table", "rows", "days", "last day", "stale");
+    for t in &s.tables {
+        let last = t.last_day.map(|d| d.to_string()).unwrap_or_else(|| "-".into());
+        out += &format!("{:<18} {:>10} {:>6} {:>11} {:>6}\n", t.table, t.rows, t.days, last, t.stale_days);
+    }
+    out
+}

@@ -1,0 +1,38 @@
+//! Deterministic fault injection at the warehouse's commit points, for crash-recovery tests.
+//!
+//! `PIPELAKE_FAULT=<point>` ends the process at once (as a kill would) the first time execution reaches
+//! `<point>`; `PIPELAKE_FAULT=<point>:<n>` on the n-th time. The points are listed in [`POINTS`].
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Every commit point a run passes through, in order within one transaction.
+pub const POINTS: &[&str] = &[
+    // staged files written, transaction record not yet
+    "staged",
+    // transaction record written: the commit point
+    "committed",
+    // some but not all staged files moved into the tables
+    "publishing",
+    // all files moved, manifest not yet replaced
+    "published",
+    // manifest replaced, transaction record and staging not yet cleaned up
+    "manifest",
+    // raw objects deleted by prune, partially
+    "pruning",
+];
+
+static HITS: AtomicUsize = AtomicUsize::new(0);
+
+/// End the process here if `PIPELAKE_FAULT` names this point (and this is the n-th time it is reached).
+pub fn point(name: &str) {
+    let Ok(spec) = std::env::var("PIPELAKE_FAULT") else { return };
+    let (target, nth) = match spec.split_once(':') {
+        Some((t, n)) => (t, n.parse::<usize>().unwrap_or(1)),
+        None => (spec.as_str(), 1),
+    };
+    if target == name && HITS.fetch_add(1, Ordering::SeqCst) + 1 == nth {
+        eprintln!("pipelake: injected fault at {name}");
+        // As abrupt as a kill: no destructors, no cleanup, no core dump.
+        std::process::exit(137);
+    }
+}

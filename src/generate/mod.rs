@@ -1,0 +1,80 @@
+//! `pipelake generate`: realistic raw data of every source, quirks included, for demos,
+//! tests and benchmarks. Deterministic for a given seed.
+
+mod pipelines;
+
+use bytes::Bytes;
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use crate::error::Result;
+use crate::lake::Location;
+
+/// What to generate.
+#[derive(Debug, Clone)]
+pub struct GenerateOptions {
+    pub start: NaiveDate,
+    pub days: u32,
+    pub per_day: u32,
+    pub seed: u64,
+}
+
+/// What was written.
+#[derive(Debug, Default, Serialize)]
+pub struct GenerateReport {
+    pub objects: u64,
+    pub bytes: u64,
+    pub records: u64,
+}
+
+/// Write raw objects of every source under `raw`.
+pub fn generate(raw: &Location, options: &GenerateOptions) -> Result<GenerateReport> {
+    let mut report = GenerateReport::default();
+    for day in 0..options.days {
+        let date = options.start + chrono::Duration::days(day as i64);
+        let objects = pipelines::day(options, day, date);
+        report.records += objects.records;
+        report.objects += objects.files.len() as u64;
+        report.bytes += objects.files.iter().map(|(_, b)| b.len() as u64).sum::<u64>();
+        raw.put_many(objects.files)?;
+    }
+    Ok(report)
+}
+
+/// Objects of one source and landing day.
+pub(crate) struct DayObjects {
+    pub files: Vec<(String, Bytes)>,
+    /// Payloads written (duplicates and corrupt ones included).
+    pub records: u64,
+}
+
+/// A small, fast, deterministic generator (SplitMix64).
+pub(crate) struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Rng(seed)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `lo..=hi`.
+    pub fn range(&mut self, lo: i64, hi: i64) -> i64 {
+        lo + (self.next_u64() % (hi - lo + 1) as u64) as i64
+    }
+
+    /// True with probability `p`.
+    pub fn chance(&mut self, p: f64) -> bool {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64 <= p
+    }
+
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[(self.next_u64() % items.len() as u64) as usize]
+    }
+}

@@ -1,0 +1,222 @@
+//! A [`Location`] is a URL opened as an object store, with blocking helpers over its async API.
+
+use std::path::{Path as FsPath, PathBuf};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures::{StreamExt, TryStreamExt};
+use object_store::aws::AmazonS3Builder;
+use object_store::azure::MicrosoftAzureBuilder;
+use object_store::gcp::GoogleCloudStorageBuilder;
+use object_store::local::LocalFileSystem;
+use object_store::memory::InMemory;
+use object_store::path::Path;
+use object_store::prefix::PrefixStore;
+use object_store::{ObjectMeta, ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload};
+use tokio::runtime::Runtime;
+
+use crate::error::{Error, Result};
+
+/// How many object reads or writes are in flight at once.
+const CONCURRENCY: usize = 16;
+
+/// An object store rooted at the prefix a URL names. Keys are `/`-separated, relative to that root.
+#[derive(Clone)]
+pub struct Location {
+    store: Arc<dyn ObjectStore>,
+    runtime: Arc<Runtime>,
+    url: String,
+    local_root: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Location").field("url", &self.url).finish()
+    }
+}
+
+impl Location {
+    /// Open `url`: a local path, `file://`, `memory://`, `s3://bucket/prefix`, `gs://…` or `az://…`.
+    ///
+    /// S3 reads the usual `AWS_*` variables (`AWS_ENDPOINT_URL` included; an `http://` endpoint is
+    /// allowed without further setting). A local root is created when `create` is set; a missing
+    /// local root that is only read behaves as an empty store.
+    pub fn open(url: &str, create: bool, runtime: Arc<Runtime>) -> Result<Self> {
+        let (store, local_root): (Arc<dyn ObjectStore>, Option<PathBuf>) = match scheme(url) {
+            Some("s3") | Some("s3a") => (prefixed(s3_store(url)?, url)?, None),
+            Some("gs") => (prefixed(build(url, GoogleCloudStorageBuilder::from_env().with_url(url).build())?, url)?, None),
+            Some("az") | Some("abfs") | Some("abfss") | Some("azure") => {
+                (prefixed(build(url, MicrosoftAzureBuilder::from_env().with_url(url).build())?, url)?, None)
+            }
+            Some("memory") => (Arc::new(InMemory::new()), None),
+            Some("file") => {
+                let parsed = url::Url::parse(url).map_err(|e| Error::usage(format!("invalid URL {url}: {e}")))?;
+                let path = parsed.to_file_path().map_err(|_| Error::usage(format!("invalid file URL {url}")))?;
+                local_store(&path, create)?
+            }
+            Some(other) if other.len() > 1 => return Err(Error::usage(format!("unsupported URL scheme {other}:// in {url}"))),
+            _ => local_store(FsPath::new(url), create)?,
+        };
+        Ok(Location { store, runtime, url: url.to_string(), local_root })
+    }
+
+    /// The URL this location was opened from.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The local directory behind this location, when it is on local disk.
+    pub fn local_root(&self) -> Option<&FsPath> {
+        self.local_root.as_deref()
+    }
+
+    /// Run a future on the location's runtime, from synchronous code.
+    pub fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
+        self.runtime.block_on(future)
+    }
+
+    /// Every object under `prefix` (recursively).
+    pub fn list(&self, prefix: &str) -> Result<Vec<ObjectMeta>> {
+        let path = Path::from(prefix);
+        let prefix_opt = if prefix.is_empty() { None } else { Some(&path) };
+        self.block_on(self.store.list(prefix_opt).try_collect::<Vec<_>>()).map_err(|e| Error::store("list", self.display(prefix), e))
+    }
+
+    /// Read one object whole.
+    pub fn get(&self, key: &str) -> Result<Bytes> {
+        self.block_on(self.get_async(key))
+    }
+
+    /// Read one object, or `None` when it does not exist.
+    pub fn get_opt(&self, key: &str) -> Result<Option<Bytes>> {
+        match self.block_on(self.get_async(key)) {
+            Ok(b) => Ok(Some(b)),
+            Err(Error::Store { source: object_store::Error::NotFound { .. }, .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Read many objects concurrently, results in the order of `keys`.
+    pub fn get_many(&self, keys: &[String]) -> Vec<Result<Bytes>> {
+        self.block_on(futures::stream::iter(keys.iter().map(|k| self.get_async(k))).buffered(CONCURRENCY).collect())
+    }
+
+    async fn get_async(&self, key: &str) -> Result<Bytes> {
+        let path = Path::from(key);
+        let result = self.store.get(&path).await.map_err(|e| Error::store("read", self.display(key), e))?;
+        result.bytes().await.map_err(|e| Error::store("read", self.display(key), e))
+    }
+
+    /// Write one object whole; the object appears complete or not at all.
+    pub fn put(&self, key: &str, bytes: Bytes) -> Result<()> {
+        self.block_on(self.store.put(&Path::from(key), PutPayload::from(bytes)))
+            .map(|_| ())
+            .map_err(|e| Error::store("write", self.display(key), e))
+    }
+
+    /// Write many objects concurrently.
+    pub fn put_many(&self, items: Vec<(String, Bytes)>) -> Result<()> {
+        self.block_on(
+            futures::stream::iter(items.into_iter().map(|(k, b)| async move {
+                self.store.put(&Path::from(k.as_str()), PutPayload::from(b)).await.map_err(|e| Error::store("write", self.display(&k), e))
+            }))
+            .buffer_unordered(CONCURRENCY)
+            .try_collect::<Vec<_>>(),
+        )
+        .map(|_| ())
+    }
+
+    /// Create an object only if it does not exist yet. Returns false when it already existed.
+    pub fn put_if_absent(&self, key: &str, bytes: Bytes) -> Result<bool> {
+        let opts = PutOptions { mode: PutMode::Create, ..Default::default() };
+        match self.block_on(self.store.put_opts(&Path::from(key), PutPayload::from(bytes), opts)) {
+            Ok(_) => Ok(true),
+            Err(object_store::Error::AlreadyExists { .. }) => Ok(false),
+            Err(e) => Err(Error::store("create", self.display(key), e)),
+        }
+    }
+
+    /// Delete one object; a missing object is not an error.
+    pub fn delete(&self, key: &str) -> Result<()> {
+        match self.block_on(self.store.delete(&Path::from(key))) {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(Error::store("delete", self.display(key), e)),
+        }
+    }
+
+    /// Delete many objects concurrently; missing ones are not an error.
+    pub fn delete_many(&self, keys: &[String]) -> Result<()> {
+        self.block_on(
+            futures::stream::iter(keys.iter().map(|k| async move {
+                match self.store.delete(&Path::from(k.as_str())).await {
+                    Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+                    Err(e) => Err(Error::store("delete", self.display(k), e)),
+                }
+            }))
+            .buffer_unordered(CONCURRENCY)
+            .try_collect::<Vec<_>>(),
+        )
+        .map(|_| ())
+    }
+
+    /// Move an object, replacing the target. Atomic on local disk (rename); on object stores a
+    /// copy, which replaces the target in one step, then a delete of the source.
+    pub fn rename(&self, from: &str, to: &str) -> Result<()> {
+        self.block_on(self.store.rename(&Path::from(from), &Path::from(to)))
+            .map_err(|e| Error::store("rename", format!("{} -> {}", self.display(from), to), e))
+    }
+
+    /// A human-readable name for a key under this location.
+    pub fn display(&self, key: &str) -> String {
+        format!("{}/{}", self.url.trim_end_matches('/'), key)
+    }
+}
+
+fn scheme(url: &str) -> Option<&str> {
+    url.split_once("://").map(|(s, _)| s)
+}
+
+fn build<T>(url: &str, built: object_store::Result<T>) -> Result<T> {
+    built.map_err(|e| Error::usage(format!("cannot open {url}: {e}")))
+}
+
+fn s3_store(url: &str) -> Result<Arc<dyn ObjectStore>> {
+    let mut builder = AmazonS3Builder::from_env().with_url(url);
+    let endpoint =
+        std::env::var("AWS_ENDPOINT_URL_S3").or_else(|_| std::env::var("AWS_ENDPOINT_URL")).or_else(|_| std::env::var("AWS_ENDPOINT"));
+    if let Ok(endpoint) = endpoint {
+        if endpoint.starts_with("http://") {
+            builder = builder.with_allow_http(true);
+        }
+        // S3-compatible servers address buckets by path, not by virtual host.
+        builder = builder.with_virtual_hosted_style_request(false);
+    }
+    Ok(Arc::new(build(url, builder.build())?))
+}
+
+/// Wrap a bucket-level store so that keys are relative to the URL's path.
+fn prefixed<S: ObjectStore>(store: S, url: &str) -> Result<Arc<dyn ObjectStore>> {
+    let parsed = url::Url::parse(url).map_err(|e| Error::usage(format!("invalid URL {url}: {e}")))?;
+    let prefix = parsed.path().trim_matches('/');
+    if prefix.is_empty() {
+        Ok(Arc::new(store))
+    } else {
+        Ok(Arc::new(PrefixStore::new(store, prefix)))
+    }
+}
+
+fn local_store(path: &FsPath, create: bool) -> Result<(Arc<dyn ObjectStore>, Option<PathBuf>)> {
+    if !path.exists() {
+        if !create {
+            // Nothing to read: behave as an empty store rather than an error.
+            return Ok((Arc::new(InMemory::new()), Some(path.to_path_buf())));
+        }
+        std::fs::create_dir_all(path).map_err(|source| Error::Io { context: format!("create {}", path.display()), source })?;
+    }
+    if !path.is_dir() {
+        return Err(Error::usage(format!("{} is not a directory", path.display())));
+    }
+    let root = path.canonicalize().map_err(|source| Error::Io { context: format!("open {}", path.display()), source })?;
+    let store = LocalFileSystem::new_with_prefix(&root).map_err(|e| Error::usage(format!("cannot open {}: {e}", path.display())))?;
+    Ok((Arc::new(store), Some(root)))
+}

@@ -1,0 +1,142 @@
+//! Orchestration: the commands a scheduler or a person runs, over an opened raw lake and warehouse.
+
+mod ingest;
+mod prune;
+mod status;
+mod summarize;
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use chrono::{NaiveDate, Utc};
+use serde::Serialize;
+
+pub use ingest::{IngestReport, SourceIngest};
+pub use prune::PruneReport;
+pub use status::{SourceStatus, StatusReport, TableStatus};
+pub use summarize::{SummarizeReport, TableSummarized};
+
+use crate::error::{Error, Result};
+use crate::lake::Location;
+use crate::progress::Progress;
+use crate::settings::Settings;
+use crate::sources::{self, Source};
+use crate::summaries::{self, Summary};
+use crate::warehouse::Warehouse;
+
+/// An open raw lake and warehouse with their settings.
+pub struct Pipelake {
+    settings: Settings,
+    raw: Location,
+    warehouse: Warehouse,
+    progress: Progress,
+}
+
+/// Which days a command covers.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Days(pub BTreeSet<NaiveDate>);
+
+impl Days {
+    /// Every day from `from` to `to`, inclusive.
+    pub fn range(from: NaiveDate, to: NaiveDate) -> Result<Days> {
+        if from > to {
+            return Err(Error::usage(format!("--from {from} is after --to {to}")));
+        }
+        Ok(Days(from.iter_days().take_while(|d| *d <= to).collect()))
+    }
+
+    /// One day.
+    pub fn single(day: NaiveDate) -> Days {
+        Days([day].into())
+    }
+
+    /// Yesterday, UTC: the nightly job's default.
+    pub fn yesterday() -> Days {
+        Days::single(Utc::now().date_naive().pred_opt().expect("a yesterday"))
+    }
+}
+
+/// What `pipelake run` did.
+#[derive(Debug, Serialize)]
+pub struct RunReport {
+    pub ingest: IngestReport,
+    pub summarize: SummarizeReport,
+    pub prune: PruneReport,
+}
+
+impl Pipelake {
+    /// Open the raw lake and the warehouse named by `settings`, finishing any transaction a
+    /// killed run committed.
+    pub fn open(settings: Settings, progress: Progress) -> Result<Self> {
+        let runtime = Arc::new(
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .map_err(|source| Error::Io { context: "start I/O runtime".into(), source })?,
+        );
+        let raw = Location::open(&settings.raw, false, runtime.clone())?;
+        let warehouse = Warehouse::open(Location::open(&settings.warehouse, true, runtime)?)?;
+        Ok(Pipelake { settings, raw, warehouse, progress })
+    }
+
+    /// The warehouse, for reading.
+    pub fn warehouse(&self) -> &Warehouse {
+        &self.warehouse
+    }
+
+    /// The raw lake.
+    pub fn raw(&self) -> &Location {
+        &self.raw
+    }
+
+    /// The settings in force.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// The nightly job: ingest what is new, summarise every day it touched and the days asked
+    /// for, then prune raw objects past retention.
+    pub fn run(&mut self, sources: &[&'static dyn Source], days: &Days) -> Result<RunReport> {
+        let ingest = self.ingest(sources)?;
+        let summaries = summaries_of(sources);
+        let summarize = self.summarize(&summaries, days, true)?;
+        let prune = self.prune(sources, false)?;
+        Ok(RunReport { ingest, summarize, prune })
+    }
+}
+
+/// The summaries fed by `sources`.
+pub fn summaries_of(sources: &[&'static dyn Source]) -> Vec<&'static dyn Summary> {
+    let tables: BTreeSet<&str> = sources.iter().flat_map(|s| s.tables().iter().map(|t| t.name)).collect();
+    summaries::all().iter().copied().filter(|s| s.inputs().iter().any(|t| tables.contains(t.name))).collect()
+}
+
+/// Sources by name, all of them when `names` is empty; an unknown name is a usage error.
+pub fn select_sources(names: &[String]) -> Result<Vec<&'static dyn Source>> {
+    if names.is_empty() {
+        return Ok(sources::all().to_vec());
+    }
+    names
+        .iter()
+        .map(|n| {
+            sources::by_name(n).ok_or_else(|| Error::usage(format!("unknown source {n:?}; known: {}", crate::settings::source_names())))
+        })
+        .collect()
+}
+
+/// Summaries by table name, all of them when `names` is empty; an unknown name is a usage error.
+pub fn select_summaries(names: &[String]) -> Result<Vec<&'static dyn Summary>> {
+    if names.is_empty() {
+        return Ok(summaries::all().to_vec());
+    }
+    names
+        .iter()
+        .map(|n| {
+            summaries::by_table(n).ok_or_else(|| {
+                let known: Vec<&str> = summaries::all().iter().map(|s| s.table().name).collect();
+                Error::usage(format!("unknown summary table {n:?}; known: {}", known.join(", ")))
+            })
+        })
+        .collect()
+}

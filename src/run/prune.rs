@@ -1,0 +1,60 @@
+//! `pipelake prune`: delete raw objects past their source's retention, only once ingested.
+
+use chrono::Utc;
+use serde::Serialize;
+
+use super::Pipelake;
+use crate::error::Result;
+use crate::fault;
+use crate::lake::list_raw_objects;
+use crate::sources::Source;
+
+/// What `pipelake prune` deleted (or would delete, with `--dry-run`).
+#[derive(Debug, Default, Serialize)]
+pub struct PruneReport {
+    pub dry_run: bool,
+    /// Raw keys deleted, with their source.
+    pub deleted: Vec<(String, String)>,
+    pub bytes: u64,
+}
+
+impl Pipelake {
+    /// Delete raw objects of `sources` that landed more than their retention ago and were
+    /// ingested. An object never ingested is never deleted.
+    pub fn prune(&mut self, sources: &[&'static dyn Source], dry_run: bool) -> Result<PruneReport> {
+        let today = Utc::now().date_naive();
+        let mut report = PruneReport { dry_run, ..Default::default() };
+        let mut doomed = Vec::new();
+        for source in sources {
+            let name = source.name();
+            let Some(days) = self.settings.retention_days.get(name).copied().flatten() else { continue };
+            let cutoff = today - chrono::Duration::days(days as i64);
+            let Some(ingested) = self.warehouse.manifest().objects.get(name) else { continue };
+            for object in list_raw_objects(&self.raw, name)? {
+                // Marked pruned by an earlier run that was interrupted before deleting it.
+                let marked = ingested.get(&object.key).is_some_and(|r| r.pruned);
+                if marked || (object.landed < cutoff && ingested.contains_key(&object.key)) {
+                    report.bytes += object.size;
+                    doomed.push((name.to_string(), object.key));
+                }
+            }
+        }
+        if !dry_run && !doomed.is_empty() {
+            // Record the intent first: a run killed mid-way finishes the deletes next time.
+            let mut txn = self.warehouse.begin();
+            for (source, key) in &doomed {
+                if let Some(record) = txn.manifest_mut().objects.get_mut(source).and_then(|o| o.get_mut(key)) {
+                    record.pruned = true;
+                }
+            }
+            self.warehouse.commit(txn)?;
+            for (_, key) in &doomed {
+                self.raw.delete(key)?;
+                fault::point("pruning");
+            }
+        }
+        tracing::info!(objects = doomed.len(), bytes = report.bytes, dry_run, "prune done");
+        report.deleted = doomed;
+        Ok(report)
+    }
+}

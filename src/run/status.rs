@@ -1,0 +1,86 @@
+//! `pipelake status`: per source what was seen, ingested, pending and rejected; per table its
+//! rows, days and last day.
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use super::Pipelake;
+use crate::error::Result;
+use crate::lake::list_raw_objects;
+use crate::sources;
+use crate::summaries;
+use crate::warehouse::{INGESTED_OBJECTS, REJECTS};
+
+/// One source's objects and records.
+#[derive(Debug, Serialize)]
+pub struct SourceStatus {
+    pub source: String,
+    /// Raw objects present now.
+    pub seen: u64,
+    /// Of those, already ingested.
+    pub ingested: u64,
+    /// Of those, not ingested yet.
+    pub pending: u64,
+    /// Objects ingested and since deleted by prune.
+    pub pruned: u64,
+    /// Records ever sent to the rejects.
+    pub rejected_records: u64,
+}
+
+/// One table's size.
+#[derive(Debug, Serialize)]
+pub struct TableStatus {
+    pub table: String,
+    pub rows: u64,
+    pub days: usize,
+    pub last_day: Option<NaiveDate>,
+    /// Days whose summary waits to be recomputed (summary tables only).
+    pub stale_days: usize,
+}
+
+/// What `pipelake status` shows.
+#[derive(Debug, Serialize)]
+pub struct StatusReport {
+    pub raw: String,
+    pub warehouse: String,
+    pub version: u64,
+    pub sources: Vec<SourceStatus>,
+    pub tables: Vec<TableStatus>,
+}
+
+impl Pipelake {
+    /// The state of every source and table.
+    pub fn status(&self) -> Result<StatusReport> {
+        let manifest = self.warehouse.manifest();
+        let mut out = Vec::new();
+        for source in sources::all() {
+            let name = source.name();
+            let known = manifest.objects.get(name);
+            let listed = list_raw_objects(&self.raw, name)?;
+            let ingested = listed.iter().filter(|o| known.is_some_and(|k| k.contains_key(&o.key))).count() as u64;
+            out.push(SourceStatus {
+                source: name.to_string(),
+                seen: listed.len() as u64,
+                ingested,
+                pending: listed.len() as u64 - ingested,
+                pruned: known.map_or(0, |k| k.values().filter(|r| r.pruned).count() as u64),
+                rejected_records: known.map_or(0, |k| k.values().map(|r| r.rejected).sum()),
+            });
+        }
+        let mut tables = Vec::new();
+        let fact = sources::all().iter().flat_map(|s| s.tables().iter().copied());
+        let summary = summaries::all().iter().map(|s| s.table());
+        for table in fact.chain(summary).chain([&INGESTED_OBJECTS, &REJECTS]) {
+            let (rows, days, last_day) = manifest.table_stats(table.name);
+            let stale_days = manifest.pending_summaries.get(table.name).map_or(0, |d| d.len());
+            tables.push(TableStatus { table: table.name.to_string(), rows, days, last_day, stale_days });
+        }
+        Ok(StatusReport {
+            raw: self.raw.url().to_string(),
+            warehouse: self.warehouse.location().url().to_string(),
+            version: manifest.version,
+            sources: out,
+            tables,
+        })
+    }
+}

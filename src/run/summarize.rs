@@ -1,0 +1,85 @@
+//! `pipelake summarize`: recompute summary tables for whole days.
+
+use std::collections::BTreeSet;
+use std::time::Instant;
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use super::{Days, Pipelake};
+use crate::error::Result;
+use crate::summaries::{split_by_day, Summary};
+
+/// Days recomputed per transaction, which bounds memory in long backfills.
+const DAYS_PER_TXN: usize = 31;
+
+/// What summarising one table did.
+#[derive(Debug, Serialize)]
+pub struct TableSummarized {
+    pub table: String,
+    pub days: usize,
+    pub first_day: Option<NaiveDate>,
+    pub last_day: Option<NaiveDate>,
+    pub rows: u64,
+    pub seconds: f64,
+}
+
+/// What `pipelake summarize` did, per table.
+#[derive(Debug, Default, Serialize)]
+pub struct SummarizeReport {
+    pub tables: Vec<TableSummarized>,
+}
+
+impl Pipelake {
+    /// Recompute `summaries` for `days`, and also for the days new facts made stale when
+    /// `with_pending` is set (the nightly run).
+    pub fn summarize(&mut self, summaries: &[&'static dyn Summary], days: &Days, with_pending: bool) -> Result<SummarizeReport> {
+        let mut report = SummarizeReport::default();
+        for summary in summaries {
+            let started = Instant::now();
+            let name = summary.table().name;
+            let mut todo: BTreeSet<NaiveDate> = days.0.clone();
+            if with_pending {
+                todo.extend(self.warehouse.manifest().pending_summaries.get(name).into_iter().flatten().copied());
+            }
+            let todo: Vec<NaiveDate> = todo.into_iter().collect();
+            let mut rows = 0u64;
+            let bar = self.progress.count(todo.len() as u64, &format!("summarize {name}"));
+            for chunk in todo.chunks(DAYS_PER_TXN) {
+                let computed = match summary.compute(&self.warehouse, chunk)? {
+                    Some(df) => split_by_day(df)?,
+                    None => Vec::new(),
+                };
+                let mut txn = self.warehouse.begin();
+                let mut by_day: std::collections::BTreeMap<NaiveDate, _> = computed.into_iter().collect();
+                for day in chunk {
+                    let frame = by_day.remove(day);
+                    rows += frame.as_ref().map_or(0, |f| f.height() as u64);
+                    txn.replace_partition(summary.table(), *day, frame)?;
+                }
+                if let Some(pending) = txn.manifest_mut().pending_summaries.get_mut(name) {
+                    for day in chunk {
+                        pending.remove(day);
+                    }
+                    if pending.is_empty() {
+                        txn.manifest_mut().pending_summaries.remove(name);
+                    }
+                }
+                self.warehouse.commit(txn)?;
+                bar.inc(chunk.len() as u64);
+            }
+            bar.finish_and_clear();
+            let done = TableSummarized {
+                table: name.to_string(),
+                days: todo.len(),
+                first_day: todo.first().copied(),
+                last_day: todo.last().copied(),
+                rows,
+                seconds: started.elapsed().as_secs_f64(),
+            };
+            tracing::info!(table = name, days = done.days, rows, seconds = done.seconds, "summarized");
+            report.tables.push(done);
+        }
+        Ok(report)
+    }
+}

@@ -1,0 +1,164 @@
+//! Settings, resolved in one place: command-line flag, then environment variable, then the
+//! config file (`--config`, `PIPELAKE_CONFIG`, or `./pipelake.toml`), then the built-in default.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+use crate::sources;
+
+/// Default raw lake root.
+pub const DEFAULT_RAW: &str = "./lake/raw";
+/// Default warehouse root.
+pub const DEFAULT_WAREHOUSE: &str = "./lake/warehouse";
+/// The config file looked for in the working directory.
+pub const CONFIG_FILE: &str = "pipelake.toml";
+
+/// How logs are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Values given on the command line (or through their environment variables).
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub config: Option<PathBuf>,
+    pub raw: Option<String>,
+    pub warehouse: Option<String>,
+    pub log_format: Option<LogFormat>,
+}
+
+/// The resolved settings of one invocation.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub raw: String,
+    pub warehouse: String,
+    pub log_format: LogFormat,
+    /// Raw retention per source in days; `None` keeps raw objects for ever.
+    pub retention_days: BTreeMap<String, Option<u32>>,
+    /// Most bytes of raw objects decoded in one transaction.
+    pub batch_bytes: u64,
+    /// The config file that was read, if any.
+    pub config_file: Option<PathBuf>,
+}
+
+/// The config file, `pipelake.toml`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    raw: Option<String>,
+    warehouse: Option<String>,
+    log_format: Option<LogFormat>,
+    batch_megabytes: Option<u64>,
+    #[serde(default)]
+    sources: BTreeMap<String, SourceConfig>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SourceConfig {
+    /// Days to keep raw objects after landing, or "forever".
+    retention_days: Option<Retention>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum Retention {
+    Days(u32),
+    Word(String),
+}
+
+impl Settings {
+    /// Resolve settings from the command line, the environment and the config file.
+    pub fn resolve(overrides: Overrides) -> Result<Settings> {
+        let (file, config_file) = load_config(overrides.config.as_deref())?;
+        let mut retention_days = BTreeMap::new();
+        for source in sources::all() {
+            retention_days.insert(source.name().to_string(), source.default_retention_days());
+        }
+        for (name, cfg) in file.sources {
+            if sources::by_name(&name).is_none() {
+                return Err(Error::usage(format!("config: unknown source [sources.{name}]; known: {}", source_names())));
+            }
+            match cfg.retention_days {
+                None => {}
+                Some(Retention::Days(d)) => {
+                    retention_days.insert(name, Some(d));
+                }
+                Some(Retention::Word(w)) if w == "forever" => {
+                    retention_days.insert(name, None);
+                }
+                Some(Retention::Word(w)) => {
+                    return Err(Error::usage(format!(
+                        "config: sources.{name}.retention_days must be a number of days or \"forever\", not {w:?}"
+                    )))
+                }
+            }
+        }
+        let batch_megabytes = file.batch_megabytes.unwrap_or(256);
+        if batch_megabytes == 0 {
+            return Err(Error::usage("config: batch_megabytes must be at least 1"));
+        }
+        Ok(Settings {
+            raw: overrides.raw.or(file.raw).unwrap_or_else(|| DEFAULT_RAW.to_string()),
+            warehouse: overrides.warehouse.or(file.warehouse).unwrap_or_else(|| DEFAULT_WAREHOUSE.to_string()),
+            log_format: overrides.log_format.or(file.log_format).unwrap_or(LogFormat::Text),
+            retention_days,
+            batch_bytes: batch_megabytes << 20,
+            config_file,
+        })
+    }
+}
+
+/// Names of all sources, for messages.
+pub fn source_names() -> String {
+    sources::all().iter().map(|s| s.name()).collect::<Vec<_>>().join(", ")
+}
+
+fn load_config(explicit: Option<&Path>) -> Result<(ConfigFile, Option<PathBuf>)> {
+    let path = match explicit {
+        Some(p) => {
+            if !p.is_file() {
+                return Err(Error::usage(format!("config file {} not found", p.display())));
+            }
+            p.to_path_buf()
+        }
+        None if Path::new(CONFIG_FILE).is_file() => PathBuf::from(CONFIG_FILE),
+        None => return Ok((ConfigFile::default(), None)),
+    };
+    let text = std::fs::read_to_string(&path).map_err(|e| Error::usage(format!("cannot read {}: {e}", path.display())))?;
+    let file: ConfigFile = toml::from_str(&text).map_err(|e| Error::usage(format!("{}: {}", path.display(), e.message())))?;
+    Ok((file, Some(path)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_beat_file_beats_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.toml");
+        std::fs::write(&path, "raw = \"s3://b/raw\"\nwarehouse = \"/w\"\n[sources.pipelines]\nretention_days = 30\n").unwrap();
+        let s = Settings::resolve(Overrides { config: Some(path.clone()), warehouse: Some("/flag".into()), ..Default::default() }).unwrap();
+        assert_eq!(s.raw, "s3://b/raw");
+        assert_eq!(s.warehouse, "/flag");
+        assert_eq!(s.log_format, LogFormat::Text);
+        assert_eq!(s.retention_days["pipelines"], Some(30));
+    }
+
+    #[test]
+    fn unknown_keys_and_sources_are_usage_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.toml");
+        std::fs::write(&path, "rwa = \"x\"\n").unwrap();
+        assert!(Settings::resolve(Overrides { config: Some(path.clone()), ..Default::default() }).unwrap_err().is_usage());
+        std::fs::write(&path, "[sources.nope]\nretention_days = 1\n").unwrap();
+        assert!(Settings::resolve(Overrides { config: Some(path), ..Default::default() }).unwrap_err().is_usage());
+    }
+}

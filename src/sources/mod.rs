@@ -1,0 +1,132 @@
+//! Sources: one folder each under `src/sources/`, one registration in [`all`].
+//!
+//! A source turns a batch of raw objects (in landing order, already decompressed) into fact rows
+//! appended to its tables, deduplicated against the warehouse, and accounts for every record:
+//! accepted, duplicate or rejected.
+
+pub mod ndjson;
+pub mod pipelines;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use bytes::Bytes;
+use chrono::NaiveDate;
+
+use crate::error::Result;
+use crate::lake::RawObject;
+use crate::warehouse::{TableDef, Txn, Warehouse};
+
+/// A raw object read and decompressed, ready to decode.
+pub struct LoadedObject {
+    pub object: RawObject,
+    /// The decompressed bytes (what could be decompressed, when the stream is damaged).
+    pub data: Bytes,
+    /// Why decompression stopped early, if it did.
+    pub damage: Option<String>,
+}
+
+impl LoadedObject {
+    /// The object's key without its compression extension, for telling framings apart.
+    pub fn base_key(&self) -> &str {
+        crate::lake::Compression::of_key(&self.object.key).1
+    }
+}
+
+/// One record that could not be decoded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reject {
+    /// Index of the object in the batch.
+    pub object: usize,
+    /// 1-based line or message position; 0 for the object as a whole.
+    pub position: u64,
+    pub reason: String,
+    /// The record's text, when it is text.
+    pub record: Option<String>,
+}
+
+impl Reject {
+    /// Longest record text kept with a reject.
+    pub const MAX_RECORD_BYTES: usize = 4096;
+
+    /// A reject keeping (the start of) the record's text.
+    pub fn new(object: usize, position: u64, reason: impl Into<String>, record: &[u8]) -> Self {
+        let cut = &record[..record.len().min(Self::MAX_RECORD_BYTES)];
+        Reject { object, position, reason: reason.into(), record: Some(String::from_utf8_lossy(cut).into_owned()) }
+    }
+
+    /// A reject of the object as a whole (damaged stream, unsupported framing).
+    pub fn whole_object(object: usize, reason: impl Into<String>) -> Self {
+        Reject { object, position: 0, reason: reason.into(), record: None }
+    }
+}
+
+/// How the records of one object were accounted for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RecordCounts {
+    pub accepted: u64,
+    pub duplicates: u64,
+    pub rejected: u64,
+}
+
+impl RecordCounts {
+    pub fn records(&self) -> u64 {
+        self.accepted + self.duplicates + self.rejected
+    }
+}
+
+/// What a source did with one batch.
+#[derive(Debug, Default)]
+pub struct BatchOutcome {
+    /// Per object of the batch, in batch order.
+    pub counts: Vec<RecordCounts>,
+    pub rejects: Vec<Reject>,
+    /// Event days that received rows, per fact table.
+    pub days_written: BTreeMap<&'static str, BTreeSet<NaiveDate>>,
+    /// Rows appended, per fact table.
+    pub rows_written: BTreeMap<&'static str, u64>,
+}
+
+impl BatchOutcome {
+    /// An outcome for `objects` objects, all counts zero.
+    pub fn new(objects: usize) -> Self {
+        BatchOutcome { counts: vec![RecordCounts::default(); objects], ..Default::default() }
+    }
+
+    /// Count a reject against its object and keep it.
+    pub fn reject(&mut self, reject: Reject) {
+        self.counts[reject.object].rejected += 1;
+        self.rejects.push(reject);
+    }
+
+    /// Append `df` to a fact table within `txn`, noting the days and rows written.
+    pub fn append(&mut self, txn: &mut Txn, table: &'static TableDef, df: polars::prelude::DataFrame) -> Result<()> {
+        let rows = df.height() as u64;
+        let days = txn.append(table, df)?;
+        *self.rows_written.entry(table.name).or_default() += rows;
+        self.days_written.entry(table.name).or_default().extend(days);
+        Ok(())
+    }
+}
+
+/// A kind of raw data pipelake ingests.
+pub trait Source: Send + Sync {
+    /// The folder under the raw root, and the name `--source` takes.
+    fn name(&self) -> &'static str;
+    /// The fact tables it writes.
+    fn tables(&self) -> &'static [&'static TableDef];
+    /// Raw objects older than this many days are pruned once ingested; `None` keeps them.
+    fn default_retention_days(&self) -> Option<u32>;
+    /// Decode a batch of objects in landing order, deduplicate against the warehouse and append
+    /// to the fact tables within `txn` (including any dedup bookkeeping).
+    fn ingest(&self, batch: &[LoadedObject], warehouse: &Warehouse, txn: &mut Txn) -> Result<BatchOutcome>;
+}
+
+/// Every registered source, in the order runs process them.
+pub fn all() -> &'static [&'static dyn Source] {
+    &[&pipelines::PipelinesSource]
+}
+
+/// The source called `name`.
+pub fn by_name(name: &str) -> Option<&'static dyn Source> {
+    all().iter().copied().find(|s| s.name() == name)
+}

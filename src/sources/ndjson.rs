@@ -1,0 +1,99 @@
+//! Newline-delimited records, split into chunks that can be decoded in parallel while keeping
+//! each record's line number.
+
+use memchr::{memchr, memchr_iter};
+use rayon::prelude::*;
+
+/// Target chunk size: big enough to amortise scheduling, small enough to spread a large object
+/// over all cores.
+const CHUNK_BYTES: usize = 1 << 20;
+
+/// A run of whole lines of one object.
+#[derive(Debug, Clone, Copy)]
+pub struct LineChunk<'a> {
+    /// Index of the object in the batch.
+    pub object: usize,
+    /// 1-based line number of the chunk's first line within its object.
+    pub first_line: u64,
+    pub data: &'a [u8],
+}
+
+impl<'a> LineChunk<'a> {
+    /// The non-blank lines of the chunk with their 1-based line numbers (a trailing `\r` is kept;
+    /// JSON parsers treat it as white space).
+    pub fn lines(&self) -> impl Iterator<Item = (u64, &'a [u8])> + 'a {
+        let data = self.data;
+        let first = self.first_line;
+        let mut start = 0usize;
+        let mut line = first;
+        std::iter::from_fn(move || {
+            while start < data.len() {
+                let end = memchr(b'\n', &data[start..]).map_or(data.len(), |i| start + i);
+                let text = &data[start..end];
+                let number = line;
+                start = end + 1;
+                line += 1;
+                if !text.iter().all(u8::is_ascii_whitespace) {
+                    return Some((number, text));
+                }
+            }
+            None
+        })
+    }
+}
+
+/// Split objects (each given by its batch index and bytes) into line chunks, in order.
+pub fn split<'a>(objects: &[(usize, &'a [u8])]) -> Vec<LineChunk<'a>> {
+    let mut chunks = Vec::new();
+    for &(object, data) in objects {
+        let mut start = 0;
+        while start < data.len() {
+            let target = (start + CHUNK_BYTES).min(data.len());
+            let end = match memchr(b'\n', &data[target..]) {
+                Some(i) if target < data.len() => target + i + 1,
+                _ => data.len(),
+            };
+            chunks.push(LineChunk { object, first_line: 0, data: &data[start..end] });
+            start = end;
+        }
+    }
+    let newlines: Vec<u64> = chunks.par_iter().map(|c| memchr_iter(b'\n', c.data).count() as u64).collect();
+    let mut next = 1u64;
+    let mut current = usize::MAX;
+    for (chunk, n) in chunks.iter_mut().zip(newlines) {
+        if chunk.object != current {
+            current = chunk.object;
+            next = 1;
+        }
+        chunk.first_line = next;
+        next += n;
+    }
+    chunks
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_numbers_survive_chunking_and_blank_lines() {
+        let mut text = Vec::new();
+        for i in 1..=300_000u64 {
+            if i % 7 == 0 {
+                text.extend_from_slice(b"   \n");
+            } else {
+                text.extend_from_slice(format!("{{\"line\":{i}}}\n").as_bytes());
+            }
+        }
+        let chunks = split(&[(0, &text[..]), (1, b"a\n\nb")]);
+        assert!(chunks.len() > 2);
+        let lines: Vec<(usize, u64, &[u8])> = chunks.iter().flat_map(|c| c.lines().map(move |(n, l)| (c.object, n, l))).collect();
+        let first_object: Vec<_> = lines.iter().filter(|l| l.0 == 0).collect();
+        assert_eq!(first_object.len(), 300_000 - 300_000 / 7);
+        for (_, n, l) in first_object {
+            assert_eq!(*l, format!("{{\"line\":{n}}}").as_bytes());
+        }
+        let second: Vec<_> = lines.iter().filter(|l| l.0 == 1).map(|l| (l.1, l.2)).collect();
+        assert_eq!(second, vec![(1, &b"a"[..]), (3, &b"b"[..])]);
+    }
+}

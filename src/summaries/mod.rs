@@ -1,0 +1,57 @@
+//! Summary tables: one file per table, one registration in [`all`]. A summary recomputes whole
+//! days from the fact tables, so a late record re-summarises exactly the days it touches.
+
+mod pipeline_daily;
+
+use std::collections::BTreeSet;
+
+use chrono::NaiveDate;
+use polars::prelude::*;
+
+pub use pipeline_daily::PIPELINE_DAILY;
+
+use crate::error::{PolarsContext, Result};
+use crate::timestamp::days_to_date;
+use crate::warehouse::{TableDef, Warehouse};
+
+/// A summary table computed from fact tables.
+pub trait Summary: Send + Sync {
+    /// The table it writes.
+    fn table(&self) -> &'static TableDef;
+    /// The fact tables it reads: new rows on a day there make summary days stale.
+    fn inputs(&self) -> &'static [&'static TableDef];
+    /// Summary days affected by fact changes on `days` (the same days, unless a summary looks
+    /// back over a window).
+    fn affected_days(&self, days: &BTreeSet<NaiveDate>) -> BTreeSet<NaiveDate> {
+        days.clone()
+    }
+    /// Compute the summary for `days`: rows with a `date` column. Days without rows end with no
+    /// partition.
+    fn compute(&self, warehouse: &Warehouse, days: &[NaiveDate]) -> Result<Option<DataFrame>>;
+}
+
+/// Every registered summary.
+pub fn all() -> &'static [&'static dyn Summary] {
+    &[&pipeline_daily::PipelineDaily]
+}
+
+/// The summary writing table `name`.
+pub fn by_table(name: &str) -> Option<&'static dyn Summary> {
+    all().iter().copied().find(|s| s.table().name == name)
+}
+
+/// Split a computed summary into one frame per day (without the `date` column).
+pub fn split_by_day(df: DataFrame) -> Result<Vec<(NaiveDate, DataFrame)>> {
+    if df.height() == 0 {
+        return Ok(Vec::new());
+    }
+    df.partition_by_stable(["date"], true)
+        .context("split summary by day")?
+        .into_iter()
+        .map(|part| {
+            let day = part.column("date").and_then(|c| c.date()).map(|d| d.physical().get(0)).context("summary date")?;
+            let day = day.map(days_to_date).ok_or_else(|| crate::error::Error::bookkeeping("summary", "row without a date"))?;
+            Ok((day, part.drop("date").context("drop date")?))
+        })
+        .collect()
+}

@@ -1,0 +1,18 @@
+//! Parquet encoding of table partitions (zstd) and decoding for summaries.
+
+use std::io::Cursor;
+
+use bytes::Bytes;
+use polars::prelude::*;
+
+/// Encode a frame as one zstd-compressed Parquet file.
+pub fn write_parquet(df: &mut DataFrame) -> PolarsResult<Bytes> {
+    let mut buf = Vec::with_capacity(df.estimated_size() / 4 + 4096);
+    ParquetWriter::new(&mut buf).with_compression(ParquetCompression::Zstd(None)).finish(df)?;
+    Ok(Bytes::from(buf))
+}
+
+/// Decode one Parquet file.
+pub fn read_parquet(bytes: Bytes) -> PolarsResult<DataFrame> {
+    ParquetReader::new(Cursor::new(bytes)).finish()
+}

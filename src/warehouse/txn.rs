@@ -1,0 +1,241 @@
+//! Transactions: stage, commit, publish, and recovery of a transaction a killed run left behind.
+
+use std::collections::BTreeSet;
+
+use bytes::Bytes;
+use chrono::NaiveDate;
+use polars::prelude::*;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::{write_parquet, DataFile, Manifest, TableDef, MANIFEST_KEY, STAGING_DIR, TXN_DIR};
+use crate::error::{Error, PolarsContext, Result};
+use crate::fault;
+use crate::lake::Location;
+use crate::timestamp::days_to_date;
+
+/// The transaction record: once written, the transaction is committed and will be published,
+/// by this run or by the next one to open the warehouse.
+#[derive(Debug, Serialize, Deserialize)]
+struct TxnRecord {
+    version: u64,
+    /// (staged key, final key) pairs.
+    moves: Vec<(String, String)>,
+    /// Final keys deleted by this transaction (replaced partitions, compacted segments, ...).
+    removes: Vec<String>,
+    manifest: Manifest,
+}
+
+/// A set of changes published together or not at all.
+pub struct Txn {
+    manifest: Manifest,
+    staged: Vec<(String, Bytes)>,
+    removes: Vec<String>,
+    files_written: usize,
+}
+
+impl Txn {
+    pub(super) fn new(mut manifest: Manifest) -> Self {
+        manifest.version += 1;
+        Txn { manifest, staged: Vec::new(), removes: Vec::new(), files_written: 0 }
+    }
+
+    /// The version this transaction will commit as.
+    pub fn version(&self) -> u64 {
+        self.manifest.version
+    }
+
+    /// The state this transaction will commit.
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
+    /// Change the state this transaction will commit.
+    pub fn manifest_mut(&mut self) -> &mut Manifest {
+        &mut self.manifest
+    }
+
+    /// Whether the transaction would change nothing in the tables.
+    pub fn is_empty(&self) -> bool {
+        self.staged.is_empty() && self.removes.is_empty()
+    }
+
+    /// Append the rows of `df` to `table`, one new file per `date` partition. `df` must have a
+    /// `date` column of type Date, which becomes the partition and is not stored in the files.
+    /// Returns the partition days written.
+    pub fn append(&mut self, table: &TableDef, df: DataFrame) -> Result<BTreeSet<NaiveDate>> {
+        if df.height() == 0 {
+            return Ok(BTreeSet::new());
+        }
+        let parts = df.partition_by_stable(["date"], true).context(format!("partition {}", table.name))?;
+        let name = format!("part-{:08}-{}.parquet", self.manifest.version, self.files_written);
+        self.files_written += 1;
+        let encoded: Vec<(NaiveDate, usize, Bytes)> = parts
+            .into_par_iter()
+            .map(|part| {
+                let days = part.column("date").and_then(|c| c.date()).map(|d| d.physical().get(0));
+                let day = match days {
+                    Ok(Some(d)) => days_to_date(d),
+                    _ => return Err(Error::bookkeeping(table.name, "rows without a date")),
+                };
+                let mut part = part.drop("date").context("drop date")?;
+                let bytes = write_parquet(&mut part).context(format!("encode {}", table.name))?;
+                Ok((day, part.height(), bytes))
+            })
+            .collect::<Result<_>>()?;
+        let mut days = BTreeSet::new();
+        for (day, rows, bytes) in encoded {
+            let file = DataFile { file: name.clone(), rows: rows as u64, bytes: bytes.len() as u64, hash: None };
+            self.manifest.tables.entry(table.name.to_string()).or_default().entry(day).or_default().push(file);
+            self.staged.push((table.file_key(day, &name), bytes));
+            days.insert(day);
+        }
+        Ok(days)
+    }
+
+    /// Replace a whole partition of `table` by the rows of `df` (without a `date` column), or
+    /// remove it when `df` is `None` or empty. The new file has a fixed name, so that a reader
+    /// listing the folder sees the old file or the new one, never both.
+    pub fn replace_partition(&mut self, table: &TableDef, day: NaiveDate, df: Option<DataFrame>) -> Result<()> {
+        const NAME: &str = "data.parquet";
+        let encoded = match df {
+            Some(mut df) if df.height() > 0 => {
+                let bytes = write_parquet(&mut df).context(format!("encode {}", table.name))?;
+                Some((df.height() as u64, bytes))
+            }
+            _ => None,
+        };
+        let parts = self.manifest.tables.entry(table.name.to_string()).or_default();
+        let old = parts.remove(&day).unwrap_or_default();
+        if let (Some((_, bytes)), [only]) = (&encoded, old.as_slice()) {
+            if only.file == NAME && only.hash == Some(content_hash(bytes)) {
+                // Recomputed to the same bytes: leave the file alone.
+                parts.insert(day, old);
+                return Ok(());
+            }
+        }
+        for file in &old {
+            if file.file != NAME || encoded.is_none() {
+                self.removes.push(table.file_key(day, &file.file));
+            }
+        }
+        if let Some((rows, bytes)) = encoded {
+            let file = DataFile { file: NAME.to_string(), rows, bytes: bytes.len() as u64, hash: Some(content_hash(&bytes)) };
+            parts.insert(day, vec![file]);
+            self.staged.push((table.file_key(day, NAME), bytes));
+        }
+        if parts.is_empty() {
+            self.manifest.tables.remove(table.name);
+        }
+        Ok(())
+    }
+
+    /// Whether committing would change nothing at all against `base`.
+    pub fn is_noop(&self, base: &Manifest) -> bool {
+        self.staged.is_empty() && self.removes.is_empty() && Manifest { version: base.version, ..self.manifest.clone() } == *base
+    }
+
+    /// Publish an object at `key` with this transaction (bookkeeping files such as key segments).
+    pub fn put_object(&mut self, key: String, bytes: Bytes) {
+        self.staged.push((key, bytes));
+    }
+
+    /// Delete the object at `key` when this transaction publishes.
+    pub fn remove_object(&mut self, key: String) {
+        self.removes.push(key);
+    }
+
+    /// Stage, commit and publish. Returns the new committed state.
+    pub(super) fn commit(self, location: &Location) -> Result<Manifest> {
+        let version = self.manifest.version;
+        let staging = format!("{STAGING_DIR}/{version:020}");
+        let mut moves = Vec::with_capacity(self.staged.len());
+        let mut uploads = Vec::with_capacity(self.staged.len());
+        for (key, bytes) in self.staged {
+            let staged_key = format!("{staging}/{key}");
+            moves.push((staged_key.clone(), key));
+            uploads.push((staged_key, bytes));
+        }
+        location.put_many(uploads)?;
+        fault::point("staged");
+
+        let record = TxnRecord { version, moves, removes: self.removes, manifest: self.manifest };
+        let json = serde_json::to_vec(&record).map_err(|e| Error::bookkeeping(TXN_DIR, e))?;
+        if !location.put_if_absent(&txn_key(version), Bytes::from(json))? {
+            return Err(Error::bookkeeping(
+                txn_key(version),
+                "another pipelake process committed the same version: run one job at a time per warehouse",
+            ));
+        }
+        fault::point("committed");
+        publish(location, &record)?;
+        Ok(record.manifest)
+    }
+}
+
+/// A content hash to recognise a recomputed file that came out the same.
+fn content_hash(bytes: &[u8]) -> u64 {
+    use std::hash::Hasher;
+    let mut h = std::hash::DefaultHasher::new();
+    h.write(bytes);
+    h.finish()
+}
+
+fn txn_key(version: u64) -> String {
+    format!("{TXN_DIR}/{version:020}.json")
+}
+
+/// Move staged files into place, delete what the transaction removes, replace the manifest,
+/// clean up. Every step can be repeated: a second publish of the same record changes nothing.
+fn publish(location: &Location, record: &TxnRecord) -> Result<()> {
+    for (staged, target) in &record.moves {
+        match location.rename(staged, target) {
+            // Already moved by an earlier, interrupted publish.
+            Err(Error::Store { source: object_store::Error::NotFound { .. }, .. }) => {}
+            other => other?,
+        }
+        fault::point("publishing");
+    }
+    fault::point("published");
+    location.delete_many(&record.removes)?;
+    let manifest = serde_json::to_vec_pretty(&record.manifest).map_err(|e| Error::bookkeeping(MANIFEST_KEY, e))?;
+    location.put(MANIFEST_KEY, Bytes::from(manifest))?;
+    fault::point("manifest");
+    location.delete(&txn_key(record.version))?;
+    let leftovers: Vec<String> =
+        location.list(&format!("{STAGING_DIR}/{:020}", record.version))?.into_iter().map(|m| m.location.to_string()).collect();
+    location.delete_many(&leftovers)
+}
+
+/// Load the committed state, publishing a committed transaction a killed run left behind and
+/// discarding staged files of uncommitted ones.
+pub(super) fn recover(location: &Location) -> Result<Manifest> {
+    let mut manifest: Manifest = match location.get_opt(MANIFEST_KEY)? {
+        Some(bytes) => serde_json::from_slice(&bytes).map_err(|e| Error::bookkeeping(location.display(MANIFEST_KEY), e))?,
+        None => Manifest::default(),
+    };
+    let mut records: Vec<String> = location.list(TXN_DIR)?.into_iter().map(|m| m.location.to_string()).collect();
+    records.sort();
+    for key in records {
+        let bytes = location.get(&key)?;
+        let record: TxnRecord = serde_json::from_slice(&bytes).map_err(|e| Error::bookkeeping(location.display(&key), e))?;
+        if record.version == manifest.version + 1 {
+            tracing::warn!(version = record.version, "finishing a transaction an interrupted run committed");
+            publish(location, &record)?;
+            manifest = record.manifest;
+        } else if record.version <= manifest.version {
+            location.delete(&key)?;
+        } else {
+            return Err(Error::bookkeeping(
+                location.display(&key),
+                format!("transaction {} follows manifest version {}", record.version, manifest.version),
+            ));
+        }
+    }
+    let orphans: Vec<String> = location.list(STAGING_DIR)?.into_iter().map(|m| m.location.to_string()).collect();
+    if !orphans.is_empty() {
+        tracing::info!(files = orphans.len(), "removing files staged by an interrupted run");
+        location.delete_many(&orphans)?;
+    }
+    Ok(manifest)
+}

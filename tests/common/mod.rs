@@ -1,0 +1,125 @@
+//! Helpers for the integration tests: the real binary over a lake in a temp dir, and DuckDB as
+//! the oracle over the Parquet it writes.
+#![allow(dead_code)]
+
+pub mod s3;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use duckdb::Connection;
+
+/// A raw lake and a warehouse in a fresh temp dir.
+pub struct Lake {
+    pub dir: tempfile::TempDir,
+}
+
+impl Lake {
+    pub fn new() -> Self {
+        Lake { dir: tempfile::tempdir().expect("temp dir") }
+    }
+
+    pub fn raw(&self) -> PathBuf {
+        self.dir.path().join("raw")
+    }
+
+    pub fn warehouse(&self) -> PathBuf {
+        self.dir.path().join("warehouse")
+    }
+
+    /// Write a raw object at `key` (relative to the raw root).
+    pub fn put(&self, key: &str, bytes: impl AsRef<[u8]>) {
+        let path = self.raw().join(key);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, bytes).unwrap();
+    }
+
+    /// The binary, pointed at this lake, run from the temp dir.
+    pub fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_pipelake"));
+        c.current_dir(self.dir.path())
+            .env_remove("PIPELAKE_FAULT")
+            .env_remove("PIPELAKE_CONFIG")
+            .env("PIPELAKE_LOG", "warn")
+            .arg("--raw")
+            .arg(self.raw())
+            .arg("--warehouse")
+            .arg(self.warehouse())
+            .args(args);
+        c
+    }
+
+    /// Run the binary and insist that it succeeds; returns stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.cmd(args).output().unwrap();
+        assert_success(&out, args);
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// DuckDB with the views `pipelake views` prints, as an analyst would set it up.
+    pub fn duckdb(&self) -> Connection {
+        let views = self.ok(&["views"]);
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(&views).unwrap();
+        conn
+    }
+
+    /// Generate `days` days of data starting 2026-10-01.
+    pub fn generate(&self, days: u32, per_day: u32) {
+        self.ok(&["generate", "--days", &days.to_string(), "--per-day", &per_day.to_string(), "--start", "2026-10-01"]);
+    }
+}
+
+pub fn assert_success(out: &Output, args: &[&str]) {
+    assert!(
+        out.status.success(),
+        "pipelake {args:?} failed with {:?}\nstdout: {}\nstderr: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Rows of a query, every value rendered as text, in the query's order.
+pub fn rows(conn: &Connection, sql: &str) -> Vec<Vec<String>> {
+    let (_, rows) = pipelake::query::run(conn, sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+    rows.iter().map(|r| r.iter().map(pipelake::query::text).collect()).collect()
+}
+
+/// One number from a query.
+pub fn scalar(conn: &Connection, sql: &str) -> i64 {
+    conn.query_row(sql, [], |r| r.get::<_, i64>(0)).unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
+/// Every table's rows (bookkeeping timestamps left out), sorted: what "the same contents" means.
+pub fn contents(conn: &Connection) -> Vec<(String, Vec<Vec<String>>)> {
+    pipelake::query::all_tables()
+        .iter()
+        .map(|t| {
+            let sql = if t.name == "ingested_objects" {
+                "SELECT * EXCLUDE (ingested_at) FROM ingested_objects ORDER BY ALL".to_string()
+            } else {
+                format!("SELECT * FROM {} ORDER BY ALL", t.name)
+            };
+            (t.name.to_string(), rows(conn, &sql))
+        })
+        .collect()
+}
+
+/// Files under `dir`, relative, sorted (bookkeeping included).
+pub fn files(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p.strip_prefix(dir).unwrap().to_string_lossy().into_owned());
+            }
+        }
+    }
+    out.sort();
+    out
+}

@@ -1,0 +1,58 @@
+//! An S3-compatible server in the test process (s3s over a temp dir), so the S3 code path runs
+//! over real HTTP with nothing to install.
+
+use std::net::SocketAddr;
+
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto::Builder as ConnBuilder;
+use s3s::auth::SimpleAuth;
+use s3s::service::S3ServiceBuilder;
+
+pub const ACCESS_KEY: &str = "pipelake-test";
+pub const SECRET_KEY: &str = "pipelake-test-secret";
+
+/// A running server; it stops with the test process.
+pub struct S3Server {
+    pub addr: SocketAddr,
+    pub root: tempfile::TempDir,
+}
+
+impl S3Server {
+    /// Start a server with one empty bucket.
+    pub fn start(bucket: &str) -> Self {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(root.path().join(bucket)).unwrap();
+        let fs = s3s_fs::FileSystem::new(root.path()).unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+            rt.block_on(async move {
+                let mut b = S3ServiceBuilder::new(fs);
+                b.set_auth(SimpleAuth::from_single(ACCESS_KEY, SECRET_KEY));
+                let service = b.build();
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                tx.send(listener.local_addr().unwrap()).unwrap();
+                let http = ConnBuilder::new(TokioExecutor::new());
+                loop {
+                    let Ok((socket, _)) = listener.accept().await else { continue };
+                    let conn = http.serve_connection(TokioIo::new(socket), service.clone()).into_owned();
+                    tokio::spawn(async move {
+                        let _ = conn.await;
+                    });
+                }
+            });
+        });
+        let addr = rx.recv().unwrap();
+        S3Server { addr, root }
+    }
+
+    /// The environment a client needs to reach this server.
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("AWS_ACCESS_KEY_ID", ACCESS_KEY.to_string()),
+            ("AWS_SECRET_ACCESS_KEY", SECRET_KEY.to_string()),
+            ("AWS_REGION", "us-east-1".to_string()),
+            ("AWS_ENDPOINT_URL", format!("http://{}", self.addr)),
+        ]
+    }
+}
