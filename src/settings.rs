@@ -24,6 +24,26 @@ pub enum LogFormat {
     Json,
 }
 
+/// Where the telemetry comes from: production counts only GA check-ins and calls a system
+/// persistent from its second day; development counts everything from the first day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Deployment {
+    #[default]
+    Production,
+    Development,
+}
+
+impl Deployment {
+    /// The least age (days since first seen) of a system that counts as persistent.
+    pub fn persistent_age(self) -> i64 {
+        match self {
+            Deployment::Production => 1,
+            Deployment::Development => 0,
+        }
+    }
+}
+
 /// Values given on the command line (or through their environment variables).
 #[derive(Debug, Clone, Default)]
 pub struct Overrides {
@@ -39,6 +59,7 @@ pub struct Settings {
     pub raw: String,
     pub warehouse: String,
     pub log_format: LogFormat,
+    pub deployment: Deployment,
     /// Raw retention per source in days; `None` keeps raw objects for ever.
     pub retention_days: BTreeMap<String, Option<u32>>,
     /// Most bytes of raw objects decoded in one transaction.
@@ -54,6 +75,7 @@ struct ConfigFile {
     raw: Option<String>,
     warehouse: Option<String>,
     log_format: Option<LogFormat>,
+    deployment: Option<Deployment>,
     batch_megabytes: Option<u64>,
     #[serde(default)]
     sources: BTreeMap<String, SourceConfig>,
@@ -108,6 +130,7 @@ impl Settings {
             raw: overrides.raw.or(file.raw).unwrap_or_else(|| DEFAULT_RAW.to_string()),
             warehouse: overrides.warehouse.or(file.warehouse).unwrap_or_else(|| DEFAULT_WAREHOUSE.to_string()),
             log_format: overrides.log_format.or(file.log_format).unwrap_or(LogFormat::Text),
+            deployment: file.deployment.unwrap_or_default(),
             retention_days,
             batch_bytes: batch_megabytes << 20,
             config_file,

@@ -2,6 +2,7 @@
 //! tests and benchmarks. Deterministic for a given seed.
 
 mod pipelines;
+mod telemetry;
 
 use bytes::Bytes;
 use chrono::NaiveDate;
@@ -32,11 +33,12 @@ pub fn generate(raw: &Location, options: &GenerateOptions) -> Result<GenerateRep
     let mut report = GenerateReport::default();
     for day in 0..options.days {
         let date = options.start + chrono::Duration::days(day as i64);
-        let objects = pipelines::day(options, day, date);
-        report.records += objects.records;
-        report.objects += objects.files.len() as u64;
-        report.bytes += objects.files.iter().map(|(_, b)| b.len() as u64).sum::<u64>();
-        raw.put_many(objects.files)?;
+        for objects in [pipelines::day(options, day, date), telemetry::day(options, day, date)] {
+            report.records += objects.records;
+            report.objects += objects.files.len() as u64;
+            report.bytes += objects.files.iter().map(|(_, b)| b.len() as u64).sum::<u64>();
+            raw.put_many(objects.files)?;
+        }
     }
     Ok(report)
 }

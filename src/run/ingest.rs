@@ -12,7 +12,7 @@ use serde::Serialize;
 use super::Pipelake;
 use crate::error::{PolarsContext, Result};
 use crate::lake::{decompress, list_raw_objects, Compression, RawObject};
-use crate::sources::{BatchOutcome, LoadedObject, Source};
+use crate::sources::{BatchOutcome, IngestContext, LoadedObject, Source};
 use crate::summaries;
 use crate::timestamp::date_to_days;
 use crate::warehouse::{ObjectRecord, Txn, INGESTED_OBJECTS, REJECTS};
@@ -53,7 +53,8 @@ impl Pipelake {
             for batch in batches(new, self.settings.batch_bytes) {
                 let loaded = self.load(batch)?;
                 let mut txn = self.warehouse.begin();
-                let outcome = source.ingest(&loaded, &self.warehouse, &mut txn)?;
+                let ctx = IngestContext { warehouse: &self.warehouse, settings: &self.settings };
+                let outcome = source.ingest(&loaded, &ctx, &mut txn)?;
                 record_objects(&mut txn, &loaded, &outcome)?;
                 self.warehouse.commit(txn)?;
 

@@ -6,6 +6,7 @@
 
 pub mod ndjson;
 pub mod pipelines;
+pub mod telemetry;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -14,6 +15,7 @@ use chrono::NaiveDate;
 
 use crate::error::Result;
 use crate::lake::RawObject;
+use crate::settings::Settings;
 use crate::warehouse::{TableDef, Txn, Warehouse};
 
 /// A raw object read and decompressed, ready to decode.
@@ -108,6 +110,12 @@ impl BatchOutcome {
     }
 }
 
+/// What a source may consult while ingesting: the committed warehouse and the settings.
+pub struct IngestContext<'a> {
+    pub warehouse: &'a Warehouse,
+    pub settings: &'a Settings,
+}
+
 /// A kind of raw data pipelake ingests.
 pub trait Source: Send + Sync {
     /// The folder under the raw root, and the name `--source` takes.
@@ -118,12 +126,12 @@ pub trait Source: Send + Sync {
     fn default_retention_days(&self) -> Option<u32>;
     /// Decode a batch of objects in landing order, deduplicate against the warehouse and append
     /// to the fact tables within `txn` (including any dedup bookkeeping).
-    fn ingest(&self, batch: &[LoadedObject], warehouse: &Warehouse, txn: &mut Txn) -> Result<BatchOutcome>;
+    fn ingest(&self, batch: &[LoadedObject], ctx: &IngestContext<'_>, txn: &mut Txn) -> Result<BatchOutcome>;
 }
 
 /// Every registered source, in the order runs process them.
 pub fn all() -> &'static [&'static dyn Source] {
-    &[&pipelines::PipelinesSource]
+    &[&pipelines::PipelinesSource, &telemetry::TelemetrySource]
 }
 
 /// The source called `name`.

@@ -9,13 +9,14 @@ date,pipelines,ids
 2026-10-04,7,7
 
 # every record of every raw object accounted for
-SELECT count(*) AS objects, sum(records) AS records, sum(accepted) AS accepted, sum(duplicates) AS duplicates, sum(rejected) AS rejected FROM ingested_objects
+SELECT source, count(*) AS objects, sum(records) AS records, sum(accepted) AS accepted, sum(duplicates) AS duplicates, sum(rejected) AS rejected FROM ingested_objects GROUP BY source ORDER BY source
 ----
-objects,records,accepted,duplicates,rejected
-12,630,601,25,4
+source,objects,records,accepted,duplicates,rejected
+pipelines,12,630,601,25,4
+telemetry,10,614,569,14,31
 
 # reasons records were rejected
-SELECT raw_key, position, reason FROM rejects ORDER BY raw_key, position
+SELECT raw_key, position, reason FROM rejects WHERE source = 'pipelines' ORDER BY raw_key, position
 ----
 raw_key,position,reason
 pipelines/dt=2026-10-02/legacy-sender.ndjson,5,"created_at ""02/10/2026 16:00"" is not an RFC 3339 timestamp"

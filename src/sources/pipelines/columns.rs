@@ -112,45 +112,54 @@ impl ChunkColumns {
     pub fn into_frames(self, keep: &[bool]) -> PolarsResult<ChunkFrames> {
         let parent_id = |parents: &[u32]| -> Vec<i64> { parents.iter().map(|&p| self.ids[p as usize]).collect() };
         let parent_date = |parents: &[u32]| -> Vec<i32> { parents.iter().map(|&p| self.date[p as usize]).collect() };
+        let all_kept = keep.iter().all(|k| *k);
+        // Duplicates are rare: skip the copy a filter makes when nothing is dropped.
+        let keep_rows = |df: DataFrame, mask: &dyn Fn() -> BooleanChunked| if all_kept { Ok(df) } else { df.filter(&mask()) };
         let parent_keep = |parents: &[u32]| -> BooleanChunked { parents.iter().map(|&p| keep[p as usize]).collect() };
 
-        let pipelines = DataFrame::new_infer_height(vec![
-            i64s("pipeline_id", self.ids.clone()),
-            self.project.finish().into_column(),
-            self.git_ref.finish().into_column(),
-            Column::new("default_branch".into(), self.default_branch),
-            timestamps("created_at", self.created_at.into_iter().map(Some).collect()),
-            i64s("duration", self.duration),
-            i64s("duration_e2e", self.duration_e2e),
-            Column::new("build".into(), self.build),
-            Column::new("has_restarts".into(), self.has_restarts),
-            i64s("failed_jobs", self.failed_jobs),
-            Column::new("project_id".into(), self.project_id),
-            dates(self.date.clone()),
-        ])?
-        .filter(&BooleanChunked::from_slice("keep".into(), keep))?;
+        let pipelines = keep_rows(
+            DataFrame::new_infer_height(vec![
+                i64s("pipeline_id", self.ids.clone()),
+                self.project.finish().into_column(),
+                self.git_ref.finish().into_column(),
+                Column::new("default_branch".into(), self.default_branch),
+                timestamps("created_at", self.created_at.into_iter().map(Some).collect()),
+                i64s("duration", self.duration),
+                i64s("duration_e2e", self.duration_e2e),
+                Column::new("build".into(), self.build),
+                Column::new("has_restarts".into(), self.has_restarts),
+                i64s("failed_jobs", self.failed_jobs),
+                Column::new("project_id".into(), self.project_id),
+                dates(self.date.clone()),
+            ])?,
+            &|| BooleanChunked::from_slice("keep".into(), keep),
+        )?;
 
-        let jobs = DataFrame::new_infer_height(vec![
-            i64s("pipeline_id", parent_id(&self.job_parent)),
-            self.job_name.finish().into_column(),
-            timestamps("started_at", self.job_started_at),
-            timestamps("finished_at", self.job_finished_at),
-            Column::new("duration".into(), self.job_duration),
-            Column::new("up".into(), self.job_up),
-            Column::new("e2e".into(), self.job_e2e),
-            Column::new("pull".into(), self.job_pull),
-            Column::new("up_without_pull".into(), self.job_up_without_pull),
-            dates(parent_date(&self.job_parent)),
-        ])?
-        .filter(&parent_keep(&self.job_parent))?;
+        let jobs = keep_rows(
+            DataFrame::new_infer_height(vec![
+                i64s("pipeline_id", parent_id(&self.job_parent)),
+                self.job_name.finish().into_column(),
+                timestamps("started_at", self.job_started_at),
+                timestamps("finished_at", self.job_finished_at),
+                Column::new("duration".into(), self.job_duration),
+                Column::new("up".into(), self.job_up),
+                Column::new("e2e".into(), self.job_e2e),
+                Column::new("pull".into(), self.job_pull),
+                Column::new("up_without_pull".into(), self.job_up_without_pull),
+                dates(parent_date(&self.job_parent)),
+            ])?,
+            &|| parent_keep(&self.job_parent),
+        )?;
 
-        let builds = DataFrame::new_infer_height(vec![
-            i64s("pipeline_id", parent_id(&self.build_parent)),
-            self.build_name.finish().into_column(),
-            Column::new("seconds".into(), self.build_seconds),
-            dates(parent_date(&self.build_parent)),
-        ])?
-        .filter(&parent_keep(&self.build_parent))?;
+        let builds = keep_rows(
+            DataFrame::new_infer_height(vec![
+                i64s("pipeline_id", parent_id(&self.build_parent)),
+                self.build_name.finish().into_column(),
+                Column::new("seconds".into(), self.build_seconds),
+                dates(parent_date(&self.build_parent)),
+            ])?,
+            &|| parent_keep(&self.build_parent),
+        )?;
 
         Ok(ChunkFrames { pipelines, jobs, builds })
     }

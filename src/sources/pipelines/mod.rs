@@ -11,9 +11,9 @@ use rayon::prelude::*;
 
 use self::columns::{ChunkColumns, ChunkFrames};
 use super::ndjson::{self, LineChunk};
-use super::{BatchOutcome, LoadedObject, Reject, Source};
+use super::{BatchOutcome, IngestContext, LoadedObject, Reject, Source};
 use crate::error::{PolarsContext, Result};
-use crate::warehouse::{columns, KeyIndex, TableDef, TableKind, Txn, Warehouse};
+use crate::warehouse::{columns, KeyIndex, TableDef, TableKind, Txn};
 
 /// Name of the dedup key index of pipeline ids.
 const KEY_INDEX: &str = "pipelines";
@@ -106,7 +106,8 @@ impl Source for PipelinesSource {
         None
     }
 
-    fn ingest(&self, batch: &[LoadedObject], warehouse: &Warehouse, txn: &mut Txn) -> Result<BatchOutcome> {
+    fn ingest(&self, batch: &[LoadedObject], ctx: &IngestContext<'_>, txn: &mut Txn) -> Result<BatchOutcome> {
+        let warehouse = ctx.warehouse;
         let mut outcome = BatchOutcome::new(batch.len());
         let mut line_objects = Vec::new();
         let mut whole_objects = Vec::new();

@@ -1,0 +1,9 @@
+-- telemetry_components
+-- One row per installed component of a check-in in telemetry_checkins; partitioned like it.
+-- Files: <warehouse>/telemetry_components/date=YYYY-MM-DD/*.parquet (zstd).
+CREATE TABLE telemetry_components (
+    system_id VARCHAR,  -- the installation's UUID
+    name VARCHAR,  -- component (plugin) label
+    version VARCHAR,  -- version as sent
+    date DATE  -- Hive partition (the folder date=YYYY-MM-DD), not stored in the files
+);
