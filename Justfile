@@ -10,9 +10,10 @@ test:
 ci:
     bash .ci/run
 
-# the nightly job over the checked-in sample lake, into ./lake/warehouse
+# the nightly job over a copy of the checked-in sample lake, in ./lake
 demo:
-    cargo run -- --raw sample-data/raw run
+    mkdir -p lake && cp -r sample-data/raw lake/
+    cargo run -- run
 
 # rewrite golden files (schemas/, tests/golden/) after an intended change
 bless:
@@ -22,7 +23,7 @@ bless:
 bench days="30" per_day="60000":
     bash bench/run.sh {{days}} {{per_day}}
 
-# regenerate sample-data/ (deterministic)
+# regenerate sample-data/ (deterministic; hand-written objects such as legacy-sender.ndjson stay)
 sample-data:
-    rm -rf sample-data/raw
+    rm -f sample-data/raw/*/dt=*/part-* sample-data/raw/*/dt=*/single-* sample-data/raw/*/dt=*/checkin*
     cargo run -- --raw sample-data/raw generate --days 3 --per-day 200 --start 2026-10-01

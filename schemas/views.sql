@@ -10,6 +10,16 @@ CREATE OR REPLACE VIEW telemetry_checkins AS SELECT * FROM read_parquet('lake/wa
 CREATE OR REPLACE VIEW telemetry_components AS SELECT * FROM read_parquet('lake/warehouse/telemetry_components/*/*.parquet', hive_partitioning = true, hive_types = {'date': DATE});
 -- Per UTC day, project and default_branch: pipeline count and PERCENTILE_CONT (linear) percentiles.
 CREATE OR REPLACE VIEW pipeline_daily AS SELECT * FROM read_parquet('lake/warehouse/pipeline_daily/*/*.parquet', hive_partitioning = true, hive_types = {'date': DATE});
+-- Per day: the age histogram of all systems that checked in.
+CREATE OR REPLACE VIEW telemetry_age_daily AS SELECT * FROM read_parquet('lake/warehouse/telemetry_age_daily/*/*.parquet', hive_partitioning = true, hive_types = {'date': DATE});
+-- Per day, over persistent systems: averages of workers and content apps (unset fields left out, not counted as 0).
+CREATE OR REPLACE VIEW telemetry_averages_daily AS SELECT * FROM read_parquet('lake/warehouse/telemetry_averages_daily/*/*.parquet', hive_partitioning = true, hive_types = {'date': DATE});
+-- Per day and component, over persistent systems: systems per X.Y version (xy) and per full version (xyz).
+CREATE OR REPLACE VIEW telemetry_versions_daily AS SELECT * FROM read_parquet('lake/warehouse/telemetry_versions_daily/*/*.parquet', hive_partitioning = true, hive_types = {'date': DATE});
+-- Per day, over persistent systems: systems per PostgreSQL server_version_num.
+CREATE OR REPLACE VIEW telemetry_postgresql_daily AS SELECT * FROM read_parquet('lake/warehouse/telemetry_postgresql_daily/*/*.parquet', hive_partitioning = true, hive_types = {'date': DATE});
+-- Per day and RBAC metric, over persistent systems with rbac_stats: how many systems have each value.
+CREATE OR REPLACE VIEW telemetry_rbac_daily AS SELECT * FROM read_parquet('lake/warehouse/telemetry_rbac_daily/*/*.parquet', hive_partitioning = true, hive_types = {'date': DATE});
 -- One row per raw object ingested; partitioned by landing day. records = accepted + duplicates + rejected.
 CREATE OR REPLACE VIEW ingested_objects AS SELECT * FROM read_parquet('lake/warehouse/ingested_objects/*/*.parquet', hive_partitioning = true, hive_types = {'date': DATE});
 -- Records that could not be decoded; partitioned by landing day.

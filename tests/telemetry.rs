@@ -122,3 +122,61 @@ fn development_mode_keeps_pre_release_versions() {
     lake.ok(&["ingest"]);
     assert_eq!(scalar(&lake.duckdb(), "SELECT count(*) FROM telemetry_checkins"), 1);
 }
+
+/// Each telemetry summary recomputed in DuckDB SQL from the fact tables.
+#[test]
+fn summaries_match_duckdb_recomputed_from_the_facts() {
+    let lake = Lake::new();
+    lake.generate(4, 400);
+    lake.ok(&["run", "--from", "2026-10-01", "--to", "2026-10-05"]);
+    let db = lake.duckdb();
+    let pairs = [
+        (
+            "SELECT date, age_days, systems FROM telemetry_age_daily ORDER BY ALL",
+            "SELECT date, age_days, count(*) FROM telemetry_checkins GROUP BY ALL ORDER BY ALL",
+        ),
+        (
+            "SELECT date, persistent_systems, round(avg_workers_processes, 9), round(avg_workers_hosts, 9),
+                    round(avg_content_apps_processes, 9), round(avg_content_apps_hosts, 9)
+             FROM telemetry_averages_daily ORDER BY date",
+            "SELECT d.date::DATE, count(c.system_id), round(avg(workers_processes), 9), round(avg(workers_hosts), 9),
+                    round(avg(content_apps_processes), 9), round(avg(content_apps_hosts), 9)
+             FROM generate_series(DATE '2026-10-01', DATE '2026-10-05', INTERVAL 1 DAY) d(date)
+             LEFT JOIN telemetry_checkins c ON c.date = d.date::DATE AND c.age_days >= 1
+             GROUP BY d.date ORDER BY d.date",
+        ),
+        (
+            "SELECT date, component, granularity, version, systems FROM telemetry_versions_daily ORDER BY ALL",
+            "SELECT c.date, name, 'xyz', version, count(*) FROM telemetry_components c JOIN telemetry_checkins k USING (date, system_id)
+             WHERE k.age_days >= 1 GROUP BY ALL
+             UNION ALL
+             SELECT c.date, name, 'xy', regexp_extract(version, '^[^.]+\\.[^.]+'), count(*) FROM telemetry_components c
+             JOIN telemetry_checkins k USING (date, system_id) WHERE k.age_days >= 1 GROUP BY ALL
+             ORDER BY ALL",
+        ),
+        (
+            "SELECT date, postgresql_version, display, systems FROM telemetry_postgresql_daily ORDER BY ALL",
+            "SELECT date, coalesce(postgresql_version, 0) AS v,
+                    CASE WHEN v = 0 THEN 'Unknown'
+                         WHEN v >= 100000 THEN (v // 10000)::VARCHAR || '.' || (v % 10000)::VARCHAR
+                         ELSE (v // 10000)::VARCHAR || '.' || (v // 100 % 100)::VARCHAR || '.' || (v % 100)::VARCHAR END,
+                    count(*)
+             FROM telemetry_checkins WHERE age_days >= 1 GROUP BY ALL ORDER BY ALL",
+        ),
+        (
+            "SELECT date, metric, value, systems FROM telemetry_rbac_daily ORDER BY ALL",
+            "SELECT date, replace(metric, 'rbac_', ''), value, count(*) FROM (
+               UNPIVOT (SELECT date, rbac_users, rbac_groups, rbac_domains, rbac_custom_access_policies, rbac_custom_roles
+                        FROM telemetry_checkins WHERE age_days >= 1 AND rbac_users IS NOT NULL)
+               ON rbac_users, rbac_groups, rbac_domains, rbac_custom_access_policies, rbac_custom_roles INTO NAME metric VALUE value)
+             GROUP BY ALL ORDER BY ALL",
+        ),
+    ];
+    for (ours, oracle) in pairs {
+        let (ours, oracle) = (rows(&db, ours), rows(&db, oracle));
+        assert!(!oracle.is_empty(), "{oracle:?}");
+        assert_eq!(ours, oracle);
+    }
+    // Days without check-ins still get their averages row.
+    assert_eq!(scalar(&db, "SELECT count(*) FROM telemetry_averages_daily WHERE date = DATE '2026-10-05' AND persistent_systems = 0"), 1);
+}

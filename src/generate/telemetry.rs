@@ -70,11 +70,13 @@ fn checkin(rng: &mut Rng, seed: u64, system: u64) -> Analytics {
         2 => id.braced().to_string(),
         _ => id.hyphenated().to_string(),
     };
-    let n = rng.range(1, 4) as usize;
+    // What a system runs is its own, upgraded now and then; the rest varies by check-in.
+    let n = id_rng.range(1, 4) as usize;
     let mut components: Vec<Component> = (0..n)
-        .map(|i| Component {
-            name: PLUGINS[i].to_string(),
-            version: format!("{}.{}.{}", rng.range(1, 3), rng.range(0, 50), rng.range(0, 9)),
+        .map(|i| {
+            let (major, minor) = if i == 0 { (3, id_rng.range(40, 49)) } else { (1, id_rng.range(0, 20)) };
+            let minor = minor + rng.chance(0.05) as i64;
+            Component { name: PLUGINS[i].to_string(), version: format!("{major}.{minor}.{}", id_rng.range(0, 5)) }
         })
         .collect();
     if rng.chance(0.05) {

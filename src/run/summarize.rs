@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::{Days, Pipelake};
 use crate::error::Result;
-use crate::summaries::{split_by_day, Summary};
+use crate::summaries::{split_by_day, Summary, SummaryContext};
 
 /// Days recomputed per transaction, which bounds memory in long backfills.
 const DAYS_PER_TXN: usize = 31;
@@ -46,7 +46,8 @@ impl Pipelake {
             let mut rows = 0u64;
             let bar = self.progress.count(todo.len() as u64, &format!("summarize {name}"));
             for chunk in todo.chunks(DAYS_PER_TXN) {
-                let computed = match summary.compute(&self.warehouse, chunk)? {
+                let ctx = SummaryContext { warehouse: &self.warehouse, settings: &self.settings };
+                let computed = match summary.compute(&ctx, chunk)? {
                     Some(df) => split_by_day(df)?,
                     None => Vec::new(),
                 };

@@ -2,6 +2,12 @@
 //! days from the fact tables, so a late record re-summarises exactly the days it touches.
 
 mod pipeline_daily;
+mod telemetry;
+mod telemetry_age_daily;
+mod telemetry_averages_daily;
+mod telemetry_postgresql_daily;
+mod telemetry_rbac_daily;
+mod telemetry_versions_daily;
 
 use std::collections::BTreeSet;
 
@@ -9,10 +15,22 @@ use chrono::NaiveDate;
 use polars::prelude::*;
 
 pub use pipeline_daily::PIPELINE_DAILY;
+pub use telemetry_age_daily::TELEMETRY_AGE_DAILY;
+pub use telemetry_averages_daily::TELEMETRY_AVERAGES_DAILY;
+pub use telemetry_postgresql_daily::TELEMETRY_POSTGRESQL_DAILY;
+pub use telemetry_rbac_daily::TELEMETRY_RBAC_DAILY;
+pub use telemetry_versions_daily::TELEMETRY_VERSIONS_DAILY;
 
 use crate::error::{PolarsContext, Result};
+use crate::settings::Settings;
 use crate::timestamp::days_to_date;
 use crate::warehouse::{TableDef, Warehouse};
+
+/// What a summary may consult: the committed warehouse and the settings.
+pub struct SummaryContext<'a> {
+    pub warehouse: &'a Warehouse,
+    pub settings: &'a Settings,
+}
 
 /// A summary table computed from fact tables.
 pub trait Summary: Send + Sync {
@@ -27,12 +45,19 @@ pub trait Summary: Send + Sync {
     }
     /// Compute the summary for `days`: rows with a `date` column. Days without rows end with no
     /// partition.
-    fn compute(&self, warehouse: &Warehouse, days: &[NaiveDate]) -> Result<Option<DataFrame>>;
+    fn compute(&self, ctx: &SummaryContext<'_>, days: &[NaiveDate]) -> Result<Option<DataFrame>>;
 }
 
 /// Every registered summary.
 pub fn all() -> &'static [&'static dyn Summary] {
-    &[&pipeline_daily::PipelineDaily]
+    &[
+        &pipeline_daily::PipelineDaily,
+        &telemetry_age_daily::TelemetryAgeDaily,
+        &telemetry_averages_daily::TelemetryAveragesDaily,
+        &telemetry_versions_daily::TelemetryVersionsDaily,
+        &telemetry_postgresql_daily::TelemetryPostgresqlDaily,
+        &telemetry_rbac_daily::TelemetryRbacDaily,
+    ]
 }
 
 /// The summary writing table `name`.

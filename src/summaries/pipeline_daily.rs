@@ -4,10 +4,10 @@
 use chrono::NaiveDate;
 use polars::prelude::*;
 
-use super::Summary;
+use super::{Summary, SummaryContext};
 use crate::error::{PolarsContext, Result};
 use crate::sources::pipelines::PIPELINES;
-use crate::warehouse::{columns, TableDef, TableKind, Warehouse};
+use crate::warehouse::{columns, TableDef, TableKind};
 
 /// The summary table.
 pub static PIPELINE_DAILY: TableDef = TableDef {
@@ -66,8 +66,8 @@ impl Summary for PipelineDaily {
         &INPUTS
     }
 
-    fn compute(&self, warehouse: &Warehouse, days: &[NaiveDate]) -> Result<Option<DataFrame>> {
-        let Some(pipelines) = warehouse.read_days(&PIPELINES, days)? else { return Ok(None) };
+    fn compute(&self, ctx: &SummaryContext<'_>, days: &[NaiveDate]) -> Result<Option<DataFrame>> {
+        let Some(pipelines) = ctx.warehouse.read_days(&PIPELINES, days)? else { return Ok(None) };
         let mut aggs = vec![len().cast(DataType::Int64).alias("pipelines")];
         aggs.extend(percentiles(col("duration") - col("duration_e2e"), "to_e2e"));
         aggs.extend(percentiles(col("duration_e2e").filter(col("has_restarts").not()), "e2e"));

@@ -58,6 +58,7 @@ pub static TELEMETRY_COMPONENTS: TableDef = TableDef {
         "system_id" "VARCHAR" "the installation's UUID",
         "name" "VARCHAR" "component (plugin) label",
         "version" "VARCHAR" "version as sent",
+        "major_minor" "VARCHAR" "the X.Y of the version (NULL when it has none)",
     ],
 };
 
@@ -232,6 +233,7 @@ fn frames(rows: &[(Valid, NaiveDate)]) -> PolarsResult<(DataFrame, DataFrame)> {
         Column::new("system_id".into(), comps.iter().map(|(v, _)| v.checkin.system_id.to_string()).collect::<Vec<_>>()),
         Column::new("name".into(), comps.iter().map(|(_, c)| c.name.as_str()).collect::<Vec<_>>()),
         Column::new("version".into(), comps.iter().map(|(_, c)| c.version.as_str()).collect::<Vec<_>>()),
+        Column::new("major_minor".into(), comps.iter().map(|(_, c)| checkin::major_minor(&c.version)).collect::<Vec<_>>()),
         Int32Chunked::from_vec("date".into(), comps.iter().map(|(v, _)| date_to_days(v.day)).collect()).into_date().into_column(),
     ])?;
     Ok((checkins, components))

@@ -1,0 +1,8 @@
+-- telemetry_age_daily
+-- Per day: the age histogram of all systems that checked in.
+-- Files: <warehouse>/telemetry_age_daily/date=YYYY-MM-DD/*.parquet (zstd).
+CREATE TABLE telemetry_age_daily (
+    age_days BIGINT,  -- days since the system was first seen
+    systems BIGINT,  -- systems of that age that checked in that day
+    date DATE  -- Hive partition (the folder date=YYYY-MM-DD), not stored in the files
+);

@@ -1,0 +1,63 @@
+//! `telemetry_versions_daily`: per day and component, over persistent systems, how many run
+//! each `X.Y` (granularity `xy`) and each full version as sent (granularity `xyz`).
+
+use chrono::NaiveDate;
+use polars::prelude::*;
+
+use super::{telemetry, Summary, SummaryContext};
+use crate::error::{PolarsContext, Result};
+use crate::sources::telemetry::{TELEMETRY_CHECKINS, TELEMETRY_COMPONENTS};
+use crate::warehouse::{columns, TableDef, TableKind};
+
+pub static TELEMETRY_VERSIONS_DAILY: TableDef = TableDef {
+    name: "telemetry_versions_daily",
+    dir: "telemetry_versions_daily",
+    kind: TableKind::Summary,
+    doc: "Per day and component, over persistent systems: systems per X.Y version (xy) and per full version (xyz).",
+    columns: columns![
+        "component" "VARCHAR" "component (plugin) label",
+        "granularity" "VARCHAR" "xy (major.minor) or xyz (the version as sent)",
+        "version" "VARCHAR" "the version at that granularity",
+        "systems" "BIGINT" "persistent systems running it",
+    ],
+};
+
+pub(super) struct TelemetryVersionsDaily;
+
+impl Summary for TelemetryVersionsDaily {
+    fn table(&self) -> &'static TableDef {
+        &TELEMETRY_VERSIONS_DAILY
+    }
+
+    fn inputs(&self) -> &'static [&'static TableDef] {
+        static INPUTS: [&TableDef; 2] = [&TELEMETRY_CHECKINS, &TELEMETRY_COMPONENTS];
+        &INPUTS
+    }
+
+    fn compute(&self, ctx: &SummaryContext<'_>, days: &[NaiveDate]) -> Result<Option<DataFrame>> {
+        let (Some(checkins), Some(components)) = (telemetry::checkins(ctx, days)?, telemetry::components(ctx, days)?) else {
+            return Ok(None);
+        };
+        let systems = telemetry::persistent(checkins, ctx).select([col("date"), col("system_id")]);
+        let installed =
+            components.join(systems, [col("date"), col("system_id")], [col("date"), col("system_id")], JoinArgs::new(JoinType::Inner));
+        let count = |version: &str, granularity: &str| {
+            installed
+                .clone()
+                .filter(col(version).is_not_null())
+                .group_by([col("date"), col("name"), col(version)])
+                .agg([len().cast(DataType::Int64).alias("systems")])
+                .select([
+                    col("date"),
+                    col("name").alias("component"),
+                    lit(granularity).alias("granularity"),
+                    col(version).alias("version"),
+                    col("systems"),
+                ])
+        };
+        let df = concat([count("major_minor", "xy"), count("version", "xyz")], UnionArgs::default())
+            .and_then(|lf| lf.sort(["date", "component", "granularity", "version"], Default::default()).collect())
+            .context("compute telemetry_versions_daily")?;
+        Ok(Some(df))
+    }
+}
