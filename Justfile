@@ -23,6 +23,10 @@ bless:
 bench days="30" per_day="60000":
     bash bench/run.sh {{days}} {{per_day}}
 
+# telemetry check-ins per second (release build)
+bench-telemetry days="10" per_day="200000":
+    bash bench/telemetry.sh {{days}} {{per_day}}
+
 # regenerate sample-data/ (deterministic; hand-written objects such as legacy-sender.ndjson stay)
 sample-data:
     rm -f sample-data/raw/*/dt=*/part-* sample-data/raw/*/dt=*/single-* sample-data/raw/*/dt=*/checkin*

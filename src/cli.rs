@@ -99,6 +99,9 @@ enum Command {
         /// Random seed; the same seed writes the same bytes
         #[arg(long, default_value_t = 42)]
         seed: u64,
+        /// Only these sources (repeatable) [default: all]
+        #[arg(long = "source", value_name = "S")]
+        sources: Vec<String>,
     },
 }
 
@@ -139,9 +142,16 @@ fn parse_date(s: &str) -> Result<NaiveDate, String> {
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
-        Err(e) => {
+        // Help and version print in full; a usage error is one line.
+        Err(e) if !e.use_stderr() => {
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            let rendered = e.render().to_string();
+            let first = rendered.lines().next().unwrap_or_default().trim_start_matches("error: ");
+            eprintln!("pipelake: {first} (see pipelake --help)");
+            return ExitCode::from(2);
         }
     };
     let overrides =
@@ -158,7 +168,9 @@ pub fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             let usage = e.downcast_ref::<Error>().is_some_and(Error::is_usage);
-            tracing::error!(error = format!("{e:#}"), "failed");
+            if !usage {
+                tracing::error!(error = format!("{e:#}"), "failed");
+            }
             eprintln!("pipelake: {e:#}");
             ExitCode::from(if usage { 2 } else { 1 })
         }
@@ -178,11 +190,12 @@ fn init_logging(format: LogFormat) {
 fn execute(command: Command, settings: Settings) -> anyhow::Result<()> {
     let json = settings.log_format == LogFormat::Json;
     match command {
-        Command::Generate { days, per_day, start, seed } => {
+        Command::Generate { days, per_day, start, seed, sources } => {
+            let sources = select_sources(&sources)?.iter().map(|s| s.name().to_string()).collect();
             let runtime = std::sync::Arc::new(tokio::runtime::Runtime::new().context("start runtime")?);
             let raw = Location::open(&settings.raw, true, runtime)?;
             let start = start.unwrap_or_else(|| chrono::Utc::now().date_naive() - chrono::Duration::days(days as i64));
-            let report = generate(&raw, &GenerateOptions { start, days, per_day, seed })?;
+            let report = generate(&raw, &GenerateOptions { start, days, per_day, seed, sources })?;
             print_report(json, &report, || {
                 format!("wrote {} objects, {} bytes, {} records under {}\n", report.objects, report.bytes, report.records, settings.raw)
             });

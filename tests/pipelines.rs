@@ -262,9 +262,12 @@ fn bad_usage_is_one_line_and_exit_2() {
         vec!["summarize", "--table", "nope"],
         vec!["summarize", "--from", "2026-10-05", "--to", "2026-10-01"],
         vec!["frobnicate"],
+        vec!["generate", "--days", "1", "--per-day", "1", "--source", "nope"],
     ] {
         let out = lake.cmd(&args).output().unwrap();
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "{args:?}: {stderr}");
     }
     std::fs::write(lake.dir.path().join("pipelake.toml"), "raww = 1\n").unwrap();
     let out = lake.cmd(&["status"]).output().unwrap();

@@ -1,15 +1,13 @@
 //! `pipelake generate`: realistic raw data of every source, quirks included, for demos,
 //! tests and benchmarks. Deterministic for a given seed.
 
-mod pipelines;
-mod telemetry;
-
 use bytes::Bytes;
 use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::error::Result;
 use crate::lake::Location;
+use crate::sources;
 
 /// What to generate.
 #[derive(Debug, Clone)]
@@ -18,6 +16,8 @@ pub struct GenerateOptions {
     pub days: u32,
     pub per_day: u32,
     pub seed: u64,
+    /// Only these sources; all when empty.
+    pub sources: Vec<String>,
 }
 
 /// What was written.
@@ -33,7 +33,9 @@ pub fn generate(raw: &Location, options: &GenerateOptions) -> Result<GenerateRep
     let mut report = GenerateReport::default();
     for day in 0..options.days {
         let date = options.start + chrono::Duration::days(day as i64);
-        for objects in [pipelines::day(options, day, date), telemetry::day(options, day, date)] {
+        let wanted = sources::all().iter().filter(|s| options.sources.is_empty() || options.sources.iter().any(|n| n == s.name()));
+        for source in wanted {
+            let objects = source.generate(options, day, date);
             report.records += objects.records;
             report.objects += objects.files.len() as u64;
             report.bytes += objects.files.iter().map(|(_, b)| b.len() as u64).sum::<u64>();
@@ -44,14 +46,14 @@ pub fn generate(raw: &Location, options: &GenerateOptions) -> Result<GenerateRep
 }
 
 /// Objects of one source and landing day.
-pub(crate) struct DayObjects {
+pub struct DayObjects {
     pub files: Vec<(String, Bytes)>,
     /// Payloads written (duplicates and corrupt ones included).
     pub records: u64,
 }
 
 /// A small, fast, deterministic generator (SplitMix64).
-pub(crate) struct Rng(u64);
+pub struct Rng(u64);
 
 impl Rng {
     pub fn new(seed: u64) -> Self {

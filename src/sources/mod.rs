@@ -14,6 +14,7 @@ use bytes::Bytes;
 use chrono::NaiveDate;
 
 use crate::error::Result;
+use crate::generate::{DayObjects, GenerateOptions};
 use crate::lake::RawObject;
 use crate::settings::Settings;
 use crate::warehouse::{TableDef, Txn, Warehouse};
@@ -127,6 +128,8 @@ pub trait Source: Send + Sync {
     /// Decode a batch of objects in landing order, deduplicate against the warehouse and append
     /// to the fact tables within `txn` (including any dedup bookkeeping).
     fn ingest(&self, batch: &[LoadedObject], ctx: &IngestContext<'_>, txn: &mut Txn) -> Result<BatchOutcome>;
+    /// Realistic raw objects of one landing day, quirks included (`pipelake generate`).
+    fn generate(&self, options: &GenerateOptions, day_index: u32, date: NaiveDate) -> DayObjects;
 }
 
 /// Every registered source, in the order runs process them.

@@ -4,8 +4,10 @@
 //! `pipeline_id` across all history (first delivery in landing order wins).
 
 mod columns;
+mod generate;
 pub mod payload;
 
+use chrono::NaiveDate;
 use polars::prelude::*;
 use rayon::prelude::*;
 
@@ -13,6 +15,7 @@ use self::columns::{ChunkColumns, ChunkFrames};
 use super::ndjson::{self, LineChunk};
 use super::{BatchOutcome, IngestContext, LoadedObject, Reject, Source};
 use crate::error::{PolarsContext, Result};
+use crate::generate::{DayObjects, GenerateOptions};
 use crate::warehouse::{columns, KeyIndex, TableDef, TableKind, Txn};
 
 /// Name of the dedup key index of pipeline ids.
@@ -104,6 +107,10 @@ impl Source for PipelinesSource {
 
     fn default_retention_days(&self) -> Option<u32> {
         None
+    }
+
+    fn generate(&self, options: &GenerateOptions, day_index: u32, date: NaiveDate) -> DayObjects {
+        generate::day(options, day_index, date)
     }
 
     fn ingest(&self, batch: &[LoadedObject], ctx: &IngestContext<'_>, txn: &mut Txn) -> Result<BatchOutcome> {

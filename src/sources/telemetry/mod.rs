@@ -5,6 +5,7 @@
 //! so that ages stay right after raw objects are pruned.
 
 pub mod checkin;
+mod generate;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -17,6 +18,7 @@ use uuid::Uuid;
 use self::checkin::{CheckIn, Framing};
 use super::{BatchOutcome, IngestContext, LoadedObject, Reject, Source};
 use crate::error::{PolarsContext, Result};
+use crate::generate::{DayObjects, GenerateOptions};
 use crate::settings::Deployment;
 use crate::timestamp::{date_to_days, days_to_date};
 use crate::warehouse::{columns, read_parquet, write_parquet, TableDef, TableKind, Txn, Warehouse};
@@ -86,6 +88,10 @@ impl Source for TelemetrySource {
         Some(14)
     }
 
+    fn generate(&self, options: &GenerateOptions, day_index: u32, date: NaiveDate) -> DayObjects {
+        generate::day(options, day_index, date)
+    }
+
     fn ingest(&self, batch: &[LoadedObject], ctx: &IngestContext<'_>, txn: &mut Txn) -> Result<BatchOutcome> {
         let mut outcome = BatchOutcome::new(batch.len());
         let production = ctx.settings.deployment == Deployment::Production;
@@ -141,28 +147,34 @@ impl Source for TelemetrySource {
 
 fn decode_object(object: usize, obj: &LoadedObject, production: bool) -> (Vec<Valid>, Vec<Reject>) {
     let mut rejects = Vec::new();
-    let mut valid = Vec::new();
     if let Some(damage) = &obj.damage {
         rejects.push(Reject::whole_object(object, damage.clone()));
     }
     let Some(framing) = Framing::of_key(obj.base_key()) else {
         rejects.push(Reject::whole_object(object, "unsupported object type for source telemetry (expected .pb or .pbd)"));
-        return (valid, rejects);
+        return (Vec::new(), rejects);
     };
     if obj.data.is_empty() {
-        return (valid, rejects);
+        return (Vec::new(), rejects);
     }
-    for (position, frame) in checkin::frames(&obj.data, framing) {
-        let reject = |reason: String| Reject { object, position, reason, record: None };
-        match frame.and_then(checkin::decode) {
-            Err(reason) => rejects.push(reject(reason)),
-            Ok(c) => {
-                let non_ga = c.message.components.iter().find(|comp| !checkin::is_ga_version(&comp.version));
-                match non_ga {
-                    Some(comp) if production => rejects.push(reject(format!("non_ga_version: {} {}", comp.name, comp.version))),
-                    _ => valid.push(Valid { object, day: obj.object.landed, checkin: c }),
-                }
+    // Framing is a fast sequential scan; decoding the messages is spread over the cores.
+    let decoded: Vec<Result<Valid, Reject>> = checkin::frames(&obj.data, framing)
+        .into_par_iter()
+        .with_min_len(256)
+        .map(|(position, frame)| {
+            let reject = |reason: String| Reject { object, position, reason, record: None };
+            let c = frame.and_then(checkin::decode).map_err(reject)?;
+            match c.message.components.iter().find(|comp| !checkin::is_ga_version(&comp.version)) {
+                Some(comp) if production => Err(reject(format!("non_ga_version: {} {}", comp.name, comp.version))),
+                _ => Ok(Valid { object, day: obj.object.landed, checkin: c }),
             }
+        })
+        .collect();
+    let mut valid = Vec::with_capacity(decoded.len());
+    for d in decoded {
+        match d {
+            Ok(v) => valid.push(v),
+            Err(r) => rejects.push(r),
         }
     }
     (valid, rejects)

@@ -8,7 +8,7 @@ use bytes::Bytes;
 use chrono::{Duration, FixedOffset, NaiveDate, TimeZone};
 use serde_json::{json, Value};
 
-use super::{DayObjects, GenerateOptions, Rng};
+use crate::generate::{DayObjects, GenerateOptions, Rng};
 
 const REFS: &[&str] = &["master", "main", "develop", "feature/login", "release/1.2"];
 const OFFSETS: &[i32] = &[7 * 3600, 0, -5 * 3600, 5 * 3600 + 1800, 2 * 3600];

@@ -6,7 +6,7 @@ use bytes::Bytes;
 use chrono::NaiveDate;
 use prost::Message;
 
-use super::{DayObjects, GenerateOptions, Rng};
+use crate::generate::{DayObjects, GenerateOptions, Rng};
 use crate::proto::analytics::{Component, OnlineContentApps, OnlineWorkers, RbacStats};
 use crate::proto::Analytics;
 
