@@ -122,7 +122,7 @@ impl Settings {
                 }
             }
         }
-        let batch_megabytes = file.batch_megabytes.unwrap_or(256);
+        let batch_megabytes = file.batch_megabytes.unwrap_or(128);
         if batch_megabytes == 0 {
             return Err(Error::usage("config: batch_megabytes must be at least 1"));
         }

@@ -10,8 +10,8 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::Pipelake;
-use crate::error::{PolarsContext, Result};
-use crate::lake::{decompress, list_raw_objects, Compression, RawObject};
+use crate::error::{Error, PolarsContext, Result};
+use crate::lake::{decompress, list_raw_objects, Compression, Location, RawObject};
 use crate::sources::{BatchOutcome, IngestContext, LoadedObject, Source};
 use crate::summaries;
 use crate::timestamp::date_to_days;
@@ -50,8 +50,13 @@ impl Pipelake {
                 list_raw_objects(&self.raw, name)?.into_iter().filter(|o| known.is_none_or(|k| !k.contains_key(&o.key))).collect();
             let mut summary = SourceIngest { source: name.to_string(), ..Default::default() };
             let bar = self.progress.bytes(new.iter().map(|o| o.size).sum(), &format!("ingest {name}"));
-            for batch in batches(new, self.settings.batch_bytes) {
-                let loaded = self.load(batch)?;
+            let mut pending = batches(new, self.settings.batch_bytes).into_iter();
+            let mut next = pending.next().map(|b| load(&self.raw, b));
+            while let Some(loaded) = next.take() {
+                let loaded = loaded?;
+                // Read the next batch while this one is decoded and published.
+                let raw = self.raw.clone();
+                let prefetch = pending.next().map(|b| std::thread::spawn(move || load(&raw, b)));
                 let mut txn = self.warehouse.begin();
                 let ctx = IngestContext { warehouse: &self.warehouse, settings: &self.settings };
                 let outcome = source.ingest(&loaded, &ctx, &mut txn)?;
@@ -67,7 +72,8 @@ impl Pipelake {
                     });
                 tracing::info!(
                     source = name,
-                    landed = %loaded[0].object.landed,
+                    first_landed = %loaded[0].object.landed,
+                    last_landed = %loaded[loaded.len() - 1].object.landed,
                     objects = loaded.len(),
                     bytes,
                     records = counts.records(),
@@ -88,6 +94,7 @@ impl Pipelake {
                     *summary.rows_written.entry(table.to_string()).or_default() += rows;
                 }
                 bar.inc(bytes);
+                next = prefetch.map(|h| h.join().unwrap_or_else(|_| Err(Error::bookkeeping("ingest", "reading raw objects panicked"))));
             }
             bar.finish_and_clear();
             summary.seconds = started.elapsed().as_secs_f64();
@@ -105,31 +112,32 @@ impl Pipelake {
         }
         Ok(report)
     }
-
-    /// Read and decompress a batch of objects.
-    fn load(&self, batch: Vec<RawObject>) -> Result<Vec<LoadedObject>> {
-        let keys: Vec<String> = batch.iter().map(|o| o.key.clone()).collect();
-        let bodies = self.raw.get_many(&keys).into_iter().collect::<Result<Vec<_>>>()?;
-        Ok(batch
-            .into_par_iter()
-            .zip(bodies)
-            .map(|(object, bytes)| {
-                let (data, damage) = decompress(bytes, Compression::of_key(&object.key).0);
-                LoadedObject { object, data, damage }
-            })
-            .collect())
-    }
 }
 
-/// Group objects (in landing order) into batches of one landing day and at most `max_bytes`
-/// (compressed objects weigh four times their size, for what they expand to).
+/// Read and decompress a batch of objects.
+fn load(raw: &Location, batch: Vec<RawObject>) -> Result<Vec<LoadedObject>> {
+    let keys: Vec<String> = batch.iter().map(|o| o.key.clone()).collect();
+    let bodies = raw.get_many(&keys).into_iter().collect::<Result<Vec<_>>>()?;
+    Ok(batch
+        .into_par_iter()
+        .zip(bodies)
+        .map(|(object, bytes)| {
+            let (data, damage) = decompress(bytes, Compression::of_key(&object.key).0);
+            LoadedObject { object, data, damage }
+        })
+        .collect())
+}
+
+/// Group objects (in landing order) into batches of at most `max_bytes` (compressed objects
+/// weigh four times their size, for what they expand to). A batch may span landing days: the
+/// order within it is still landing order, and fewer, larger transactions keep all cores busy.
 fn batches(objects: Vec<RawObject>, max_bytes: u64) -> Vec<Vec<RawObject>> {
     let mut out: Vec<Vec<RawObject>> = Vec::new();
     let mut weight = 0u64;
     for o in objects {
         let w = if Compression::of_key(&o.key).0 == Compression::None { o.size } else { o.size.saturating_mul(4) };
         match out.last_mut() {
-            Some(last) if last[0].landed == o.landed && weight + w <= max_bytes => {
+            Some(last) if weight + w <= max_bytes => {
                 weight += w;
                 last.push(o);
             }

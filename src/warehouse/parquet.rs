@@ -8,7 +8,9 @@ use polars::prelude::*;
 /// Encode a frame as one zstd-compressed Parquet file.
 pub fn write_parquet(df: &mut DataFrame) -> PolarsResult<Bytes> {
     let mut buf = Vec::with_capacity(df.estimated_size() / 4 + 4096);
-    ParquetWriter::new(&mut buf).with_compression(ParquetCompression::Zstd(None)).finish(df)?;
+    ParquetWriter::new(&mut buf)
+        .with_compression(ParquetCompression::Zstd(Some(polars_parquet::write::ZstdLevel::try_new(1)?)))
+        .finish(df)?;
     Ok(Bytes::from(buf))
 }
 

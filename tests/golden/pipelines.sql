@@ -20,7 +20,7 @@ SELECT raw_key, position, reason FROM rejects WHERE source = 'pipelines' ORDER B
 ----
 raw_key,position,reason
 pipelines/dt=2026-10-02/legacy-sender.ndjson,5,"created_at ""02/10/2026 16:00"" is not an RFC 3339 timestamp"
-pipelines/dt=2026-10-02/legacy-sender.ndjson,6,invalid payload: EOF while parsing a string at line 1 column 136
+pipelines/dt=2026-10-02/legacy-sender.ndjson,6,invalid payload: EOF while parsing at line 1 column 136
 pipelines/dt=2026-10-02/part-2.jsonl.zst,28,"created_at ""13/06/2023 14:11"" is not an RFC 3339 timestamp"
 pipelines/dt=2026-10-03/part-1.ndjson.gz,62,"invalid payload: invalid type: string ""97s"", expected whole seconds at line 1 column 101"
 
