@@ -50,7 +50,7 @@ impl Pipelake {
                 list_raw_objects(&self.raw, name)?.into_iter().filter(|o| known.is_none_or(|k| !k.contains_key(&o.key))).collect();
             let mut summary = SourceIngest { source: name.to_string(), ..Default::default() };
             let bar = self.progress.bytes(new.iter().map(|o| o.size).sum(), &format!("ingest {name}"));
-            let mut pending = batches(new, self.settings.batch_bytes).into_iter();
+            let mut pending = batches(new, self.settings.batch_bytes, source.batch_weight()).into_iter();
             let mut next = pending.next().map(|b| load(&self.raw, b));
             while let Some(loaded) = next.take() {
                 let loaded = loaded?;
@@ -129,13 +129,14 @@ fn load(raw: &Location, batch: Vec<RawObject>) -> Result<Vec<LoadedObject>> {
 }
 
 /// Group objects (in landing order) into batches of at most `max_bytes` (compressed objects
-/// weigh four times their size, for what they expand to). A batch may span landing days: the
+/// weigh four times their size, for what they expand to, times the source's batch weight). A batch may span landing days: the
 /// order within it is still landing order, and fewer, larger transactions keep all cores busy.
-fn batches(objects: Vec<RawObject>, max_bytes: u64) -> Vec<Vec<RawObject>> {
+fn batches(objects: Vec<RawObject>, max_bytes: u64, source_weight: u64) -> Vec<Vec<RawObject>> {
     let mut out: Vec<Vec<RawObject>> = Vec::new();
     let mut weight = 0u64;
     for o in objects {
         let w = if Compression::of_key(&o.key).0 == Compression::None { o.size } else { o.size.saturating_mul(4) };
+        let w = w.saturating_mul(source_weight);
         match out.last_mut() {
             Some(last) if weight + w <= max_bytes => {
                 weight += w;

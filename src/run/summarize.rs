@@ -11,7 +11,7 @@ use crate::error::Result;
 use crate::summaries::{split_by_day, Summary, SummaryContext};
 
 /// Days recomputed per transaction, which bounds memory in long backfills.
-const DAYS_PER_TXN: usize = 31;
+const DAYS_PER_TXN: usize = 7;
 
 /// What summarising one table did.
 #[derive(Debug, Serialize)]

@@ -125,6 +125,11 @@ pub trait Source: Send + Sync {
     fn tables(&self) -> &'static [&'static TableDef];
     /// Raw objects older than this many days are pruned once ingested; `None` keeps them.
     fn default_retention_days(&self) -> Option<u32>;
+    /// How much a raw byte weighs in a batch, for what it takes once decoded (text formats 1;
+    /// dense binary ones more), so that every source's batches take similar memory.
+    fn batch_weight(&self) -> u64 {
+        1
+    }
     /// Decode a batch of objects in landing order, deduplicate against the warehouse and append
     /// to the fact tables within `txn` (including any dedup bookkeeping).
     fn ingest(&self, batch: &[LoadedObject], ctx: &IngestContext<'_>, txn: &mut Txn) -> Result<BatchOutcome>;

@@ -67,7 +67,11 @@ impl Summary for PipelineDaily {
     }
 
     fn compute(&self, ctx: &SummaryContext<'_>, days: &[NaiveDate]) -> Result<Option<DataFrame>> {
-        let Some(pipelines) = ctx.warehouse.read_days(&PIPELINES, days)? else { return Ok(None) };
+        let Some(pipelines) =
+            ctx.warehouse.read_days(&PIPELINES, days, Some(&["project", "default_branch", "duration", "duration_e2e", "has_restarts"]))?
+        else {
+            return Ok(None);
+        };
         let mut aggs = vec![len().cast(DataType::Int64).alias("pipelines")];
         aggs.extend(percentiles(col("duration") - col("duration_e2e"), "to_e2e"));
         aggs.extend(percentiles(col("duration_e2e").filter(col("has_restarts").not()), "e2e"));

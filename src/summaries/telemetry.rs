@@ -11,17 +11,18 @@ use crate::timestamp::date_to_days;
 
 /// The check-ins of `days`, or `None` when there are none.
 pub(super) fn checkins(ctx: &SummaryContext<'_>, days: &[NaiveDate]) -> Result<Option<LazyFrame>> {
-    Ok(ctx.warehouse.read_days(&TELEMETRY_CHECKINS, days)?.map(DataFrame::lazy))
+    Ok(ctx.warehouse.read_days(&TELEMETRY_CHECKINS, days, None)?.map(DataFrame::lazy))
 }
 
-/// The components of `days`, or `None` when there are none.
+/// The components of `days` (what the version counts need), or `None` when there are none.
 pub(super) fn components(ctx: &SummaryContext<'_>, days: &[NaiveDate]) -> Result<Option<LazyFrame>> {
-    Ok(ctx.warehouse.read_days(&TELEMETRY_COMPONENTS, days)?.map(DataFrame::lazy))
+    let columns: &[&str] = &["name", "version", "major_minor", "age_days"];
+    Ok(ctx.warehouse.read_days(&TELEMETRY_COMPONENTS, days, Some(columns))?.map(DataFrame::lazy))
 }
 
-/// Keep the check-ins of persistent systems.
-pub(super) fn persistent(checkins: LazyFrame, ctx: &SummaryContext<'_>) -> LazyFrame {
-    checkins.filter(col("age_days").gt_eq(lit(ctx.settings.deployment.persistent_age())))
+/// Keep the rows (check-ins or components) of persistent systems.
+pub(super) fn persistent(rows: LazyFrame, ctx: &SummaryContext<'_>) -> LazyFrame {
+    rows.filter(col("age_days").gt_eq(lit(ctx.settings.deployment.persistent_age())))
 }
 
 /// A frame with one row per day: the `date` column alone.

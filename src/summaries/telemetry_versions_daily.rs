@@ -6,7 +6,7 @@ use polars::prelude::*;
 
 use super::{telemetry, Summary, SummaryContext};
 use crate::error::{PolarsContext, Result};
-use crate::sources::telemetry::{TELEMETRY_CHECKINS, TELEMETRY_COMPONENTS};
+use crate::sources::telemetry::TELEMETRY_COMPONENTS;
 use crate::warehouse::{columns, TableDef, TableKind};
 
 pub static TELEMETRY_VERSIONS_DAILY: TableDef = TableDef {
@@ -30,17 +30,14 @@ impl Summary for TelemetryVersionsDaily {
     }
 
     fn inputs(&self) -> &'static [&'static TableDef] {
-        static INPUTS: [&TableDef; 2] = [&TELEMETRY_CHECKINS, &TELEMETRY_COMPONENTS];
+        static INPUTS: [&TableDef; 1] = [&TELEMETRY_COMPONENTS];
         &INPUTS
     }
 
     fn compute(&self, ctx: &SummaryContext<'_>, days: &[NaiveDate]) -> Result<Option<DataFrame>> {
-        let (Some(checkins), Some(components)) = (telemetry::checkins(ctx, days)?, telemetry::components(ctx, days)?) else {
-            return Ok(None);
-        };
-        let systems = telemetry::persistent(checkins, ctx).select([col("date"), col("system_id")]);
-        let installed =
-            components.join(systems, [col("date"), col("system_id")], [col("date"), col("system_id")], JoinArgs::new(JoinType::Inner));
+        let Some(components) = telemetry::components(ctx, days)? else { return Ok(None) };
+        // Components carry their check-in's age: the persistent filter needs no join.
+        let installed = telemetry::persistent(components, ctx);
         let count = |version: &str, granularity: &str| {
             installed
                 .clone()

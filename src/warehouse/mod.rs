@@ -21,6 +21,7 @@ pub use txn::Txn;
 
 use chrono::NaiveDate;
 use polars::prelude::*;
+use rayon::prelude::*;
 
 use crate::error::{PolarsContext, Result};
 use crate::lake::Location;
@@ -70,8 +71,8 @@ impl Warehouse {
     }
 
     /// Read the given days of a table into one frame with its `date` column, or `None` when the
-    /// table has no rows on those days.
-    pub fn read_days(&self, table: &TableDef, days: &[NaiveDate]) -> Result<Option<DataFrame>> {
+    /// table has no rows on those days. `columns` limits what is decoded (all when `None`).
+    pub fn read_days(&self, table: &TableDef, days: &[NaiveDate], columns: Option<&[&str]>) -> Result<Option<DataFrame>> {
         let Some(partitions) = self.manifest.tables.get(table.name) else { return Ok(None) };
         let mut keys = Vec::new();
         let mut dates = Vec::new();
@@ -84,14 +85,14 @@ impl Warehouse {
         if keys.is_empty() {
             return Ok(None);
         }
-        let frames = self
-            .location
-            .get_many(&keys)
-            .into_iter()
+        let columns: Option<Vec<String>> = columns.map(|c| c.iter().map(|s| s.to_string()).collect());
+        let bodies = self.location.get_many(&keys);
+        let frames = bodies
+            .into_par_iter()
             .zip(dates)
             .zip(&keys)
             .map(|((bytes, day), key)| {
-                let mut df = read_parquet(bytes?).context(format!("read {key}"))?;
+                let mut df = read_parquet(bytes?, columns.clone()).context(format!("read {key}"))?;
                 let n = df.height();
                 df.with_column(Column::new_scalar("date".into(), Scalar::new(DataType::Date, AnyValue::Date(date_to_days(day))), n))
                     .context("add date")?;

@@ -14,7 +14,7 @@ pub fn write_parquet(df: &mut DataFrame) -> PolarsResult<Bytes> {
     Ok(Bytes::from(buf))
 }
 
-/// Decode one Parquet file.
-pub fn read_parquet(bytes: Bytes) -> PolarsResult<DataFrame> {
-    ParquetReader::new(Cursor::new(bytes)).finish()
+/// Decode one Parquet file, or only the named columns of it.
+pub fn read_parquet(bytes: Bytes, columns: Option<Vec<String>>) -> PolarsResult<DataFrame> {
+    ParquetReader::new(Cursor::new(bytes)).with_columns(columns).finish()
 }

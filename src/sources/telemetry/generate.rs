@@ -29,7 +29,8 @@ pub(super) fn day(options: &GenerateOptions, day_index: u32, date: NaiveDate) ->
         if rng.chance(0.003) {
             message.system_id = if rng.chance(0.5) { String::new() } else { "not-a-uuid".into() };
         }
-        if rng.chance(0.01) {
+        // A few systems post single check-ins (one body per object); the rest arrive in batches.
+        if singles.len() < 20 && rng.chance(0.01) {
             singles.push(message.encode_to_vec());
             continue;
         }

@@ -5,26 +5,25 @@
 //! so that ages stay right after raw objects are pruned.
 
 pub mod checkin;
+mod first_seen;
 mod generate;
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashSet};
 
-use bytes::Bytes;
 use chrono::NaiveDate;
 use polars::prelude::*;
 use rayon::prelude::*;
 use uuid::Uuid;
 
 use self::checkin::{CheckIn, Framing};
+use self::first_seen::FirstSeen;
 use super::{BatchOutcome, IngestContext, LoadedObject, Reject, Source};
 use crate::error::{PolarsContext, Result};
 use crate::generate::{DayObjects, GenerateOptions};
+use crate::proto::Analytics;
 use crate::settings::Deployment;
 use crate::timestamp::{date_to_days, days_to_date};
-use crate::warehouse::{columns, read_parquet, write_parquet, TableDef, TableKind, Txn, Warehouse};
-
-/// Where each system's first day is kept.
-const SYSTEMS_STATE: &str = "_pipelake/state/telemetry_systems.parquet";
+use crate::warehouse::{columns, TableDef, TableKind, Txn, Warehouse};
 
 /// One check-in per system and landing day.
 pub static TELEMETRY_CHECKINS: TableDef = TableDef {
@@ -61,6 +60,7 @@ pub static TELEMETRY_COMPONENTS: TableDef = TableDef {
         "name" "VARCHAR" "component (plugin) label",
         "version" "VARCHAR" "version as sent",
         "major_minor" "VARCHAR" "the X.Y of the version (NULL when it has none)",
+        "age_days" "BIGINT" "the check-in's age_days, so that summaries over persistent systems need no join",
     ],
 };
 
@@ -88,6 +88,11 @@ impl Source for TelemetrySource {
         Some(14)
     }
 
+    fn batch_weight(&self) -> u64 {
+        // A ~110-byte check-in decodes to ~1 KB of messages and rows.
+        8
+    }
+
     fn generate(&self, options: &GenerateOptions, day_index: u32, date: NaiveDate) -> DayObjects {
         generate::day(options, day_index, date)
     }
@@ -108,38 +113,27 @@ impl Source for TelemetrySource {
         // One check-in per system and day: against what earlier batches kept for those days, then in order.
         let days: BTreeSet<NaiveDate> = valid.iter().map(|v| v.day).collect();
         let mut kept_keys = checked_in(ctx.warehouse, &days)?;
-        let mut first_seen = load_first_seen(ctx.warehouse)?;
-        let known_systems = first_seen.len();
-        let mut moved_back = false;
-        let mut rows = Vec::with_capacity(valid.len());
-        for v in valid {
-            if !kept_keys.insert((v.checkin.system_id, v.day)) {
-                outcome.counts[v.object].duplicates += 1;
-                continue;
-            }
-            outcome.counts[v.object].accepted += 1;
-            let first = first_seen.entry(v.checkin.system_id).or_insert(v.day);
-            if v.day < *first {
-                // A late object landed in an older day folder.
-                *first = v.day;
-                moved_back = true;
-            }
-            rows.push(v);
-        }
-        let rows: Vec<(Valid, NaiveDate)> = rows
-            .into_iter()
+        let mut first_seen = FirstSeen::load(ctx.warehouse)?;
+        // Each kept check-in with its system's first day; None for a same-day repeat.
+        let firsts: Vec<Option<NaiveDate>> = valid
+            .iter()
             .map(|v| {
-                let first = first_seen[&v.checkin.system_id];
-                (v, first)
+                if !kept_keys.insert((v.checkin.system_id, v.day)) {
+                    outcome.counts[v.object].duplicates += 1;
+                    return None;
+                }
+                outcome.counts[v.object].accepted += 1;
+                Some(first_seen.observe(v.checkin.system_id, v.day))
             })
             .collect();
+        let rows: Vec<(&Valid, NaiveDate)> = valid.iter().zip(firsts).filter_map(|(v, first)| Some((v, first?))).collect();
         if !rows.is_empty() {
             let (checkins, components) = frames(&rows).context("build telemetry rows")?;
             outcome.append(txn, &TELEMETRY_CHECKINS, checkins)?;
             outcome.append(txn, &TELEMETRY_COMPONENTS, components)?;
         }
-        if first_seen.len() != known_systems || moved_back {
-            txn.put_object(SYSTEMS_STATE.to_string(), encode_first_seen(&first_seen)?);
+        if first_seen.changed() {
+            txn.put_object(first_seen::STATE_KEY.to_string(), first_seen.encode()?);
         }
         Ok(outcome)
     }
@@ -184,7 +178,7 @@ fn decode_object(object: usize, obj: &LoadedObject, production: bool) -> (Vec<Va
 fn checked_in(warehouse: &Warehouse, days: &BTreeSet<NaiveDate>) -> Result<HashSet<(Uuid, NaiveDate)>> {
     let mut out = HashSet::new();
     let days: Vec<NaiveDate> = days.iter().copied().collect();
-    let Some(df) = warehouse.read_days(&TELEMETRY_CHECKINS, &days)? else { return Ok(out) };
+    let Some(df) = warehouse.read_days(&TELEMETRY_CHECKINS, &days, Some(&["system_id"]))? else { return Ok(out) };
     let ids = df.column("system_id").and_then(|c| c.str().cloned()).context("telemetry system_id")?;
     let dates = df.column("date").and_then(|c| c.date().cloned()).context("telemetry date")?;
     for (id, day) in ids.iter().zip(dates.physical().iter()) {
@@ -195,58 +189,58 @@ fn checked_in(warehouse: &Warehouse, days: &BTreeSet<NaiveDate>) -> Result<HashS
     Ok(out)
 }
 
-fn load_first_seen(warehouse: &Warehouse) -> Result<HashMap<Uuid, NaiveDate>> {
-    let Some(bytes) = warehouse.location().get_opt(SYSTEMS_STATE)? else { return Ok(HashMap::new()) };
-    let df = read_parquet(bytes).context(SYSTEMS_STATE)?;
-    let ids = df.column("system_id").and_then(|c| c.str().cloned()).context(SYSTEMS_STATE)?;
-    let firsts = df.column("first_seen").and_then(|c| c.date().cloned()).context(SYSTEMS_STATE)?;
-    Ok(ids.iter().zip(firsts.physical().iter()).filter_map(|(id, d)| Some((Uuid::parse_str(id?).ok()?, days_to_date(d?)))).collect())
-}
-
-fn encode_first_seen(first_seen: &HashMap<Uuid, NaiveDate>) -> Result<Bytes> {
-    let mut pairs: Vec<(String, i32)> = first_seen.iter().map(|(id, d)| (id.to_string(), date_to_days(*d))).collect();
-    pairs.sort();
-    let mut df = DataFrame::new_infer_height(vec![
-        Column::new("system_id".into(), pairs.iter().map(|p| p.0.as_str()).collect::<Vec<_>>()),
-        Int32Chunked::from_vec("first_seen".into(), pairs.iter().map(|p| p.1).collect()).into_date().into_column(),
-    ])
-    .context(SYSTEMS_STATE)?;
-    write_parquet(&mut df).context(SYSTEMS_STATE)
-}
-
 /// The two fact frames, each with its `date` column.
-fn frames(rows: &[(Valid, NaiveDate)]) -> PolarsResult<(DataFrame, DataFrame)> {
-    let n = rows.len();
-    let opt = |f: &dyn Fn(&CheckIn) -> Option<u32>| -> Column {
-        Column::new("x".into(), rows.iter().map(|(v, _)| f(&v.checkin).map(i64::from)).collect::<Vec<_>>())
+fn frames(rows: &[(&Valid, NaiveDate)]) -> PolarsResult<(DataFrame, DataFrame)> {
+    let mut ids = StringChunkedBuilder::new("system_id".into(), rows.len());
+    let mut buf = [0u8; uuid::fmt::Hyphenated::LENGTH];
+    for (v, _) in rows {
+        ids.append_value(v.checkin.system_id.hyphenated().encode_lower(&mut buf));
+    }
+    let ids = ids.finish();
+    let opt = |name: &str, f: &dyn Fn(&Analytics) -> Option<u32>| -> Column {
+        Int64Chunked::from_iter_options(name.into(), rows.iter().map(|(v, _)| f(&v.checkin.message).map(i64::from))).into_column()
     };
-    let named = |c: Column, name: &str| c.with_name(name.into());
+    let dates = |name: &str, days: Vec<i32>| Int32Chunked::from_vec(name.into(), days).into_date().into_column();
     let checkins = DataFrame::new_infer_height(vec![
-        Column::new("system_id".into(), rows.iter().map(|(v, _)| v.checkin.system_id.to_string()).collect::<Vec<_>>()),
-        Int32Chunked::from_vec("first_seen".into(), rows.iter().map(|(_, f)| date_to_days(*f)).collect()).into_date().into_column(),
-        Column::new("age_days".into(), rows.iter().map(|(v, f)| (v.day - *f).num_days()).collect::<Vec<_>>()),
-        named(opt(&|c| c.message.online_workers.and_then(|w| w.processes)), "workers_processes"),
-        named(opt(&|c| c.message.online_workers.and_then(|w| w.hosts)), "workers_hosts"),
-        named(opt(&|c| c.message.online_content_apps.and_then(|w| w.processes)), "content_apps_processes"),
-        named(opt(&|c| c.message.online_content_apps.and_then(|w| w.hosts)), "content_apps_hosts"),
-        named(opt(&|c| c.message.postgresql_version), "postgresql_version"),
-        named(opt(&|c| c.message.rbac_stats.map(|r| r.users.unwrap_or(0))), "rbac_users"),
-        named(opt(&|c| c.message.rbac_stats.map(|r| r.groups.unwrap_or(0))), "rbac_groups"),
-        named(opt(&|c| c.message.rbac_stats.map(|r| r.domains.unwrap_or(0))), "rbac_domains"),
-        named(opt(&|c| c.message.rbac_stats.map(|r| r.custom_access_policies.unwrap_or(0))), "rbac_custom_access_policies"),
-        named(opt(&|c| c.message.rbac_stats.map(|r| r.custom_roles.unwrap_or(0))), "rbac_custom_roles"),
-        Column::new("components".into(), rows.iter().map(|(v, _)| v.checkin.message.components.len() as i64).collect::<Vec<_>>()),
-        Int32Chunked::from_vec("date".into(), rows.iter().map(|(v, _)| date_to_days(v.day)).collect()).into_date().into_column(),
+        ids.clone().into_column(),
+        dates("first_seen", rows.iter().map(|(_, f)| date_to_days(*f)).collect()),
+        Int64Chunked::from_iter_values("age_days".into(), rows.iter().map(|(v, f)| (v.day - *f).num_days())).into_column(),
+        opt("workers_processes", &|m| m.online_workers.and_then(|w| w.processes)),
+        opt("workers_hosts", &|m| m.online_workers.and_then(|w| w.hosts)),
+        opt("content_apps_processes", &|m| m.online_content_apps.and_then(|w| w.processes)),
+        opt("content_apps_hosts", &|m| m.online_content_apps.and_then(|w| w.hosts)),
+        opt("postgresql_version", &|m| m.postgresql_version),
+        opt("rbac_users", &|m| m.rbac_stats.map(|r| r.users.unwrap_or(0))),
+        opt("rbac_groups", &|m| m.rbac_stats.map(|r| r.groups.unwrap_or(0))),
+        opt("rbac_domains", &|m| m.rbac_stats.map(|r| r.domains.unwrap_or(0))),
+        opt("rbac_custom_access_policies", &|m| m.rbac_stats.map(|r| r.custom_access_policies.unwrap_or(0))),
+        opt("rbac_custom_roles", &|m| m.rbac_stats.map(|r| r.custom_roles.unwrap_or(0))),
+        Int64Chunked::from_iter_values("components".into(), rows.iter().map(|(v, _)| v.checkin.message.components.len() as i64))
+            .into_column(),
+        dates("date", rows.iter().map(|(v, _)| date_to_days(v.day)).collect()),
     ])?;
-    debug_assert_eq!(checkins.height(), n);
-    let comps: Vec<(&Valid, &crate::proto::analytics::Component)> =
-        rows.iter().flat_map(|(v, _)| v.checkin.message.components.iter().map(move |c| (v, c))).collect();
+    let mut parent: Vec<IdxSize> = Vec::new();
+    let mut names = StringChunkedBuilder::new("name".into(), rows.len() * 3);
+    let mut versions = StringChunkedBuilder::new("version".into(), rows.len() * 3);
+    let mut major_minor = StringChunkedBuilder::new("major_minor".into(), rows.len() * 3);
+    for (i, (v, _)) in rows.iter().enumerate() {
+        for c in &v.checkin.message.components {
+            parent.push(i as IdxSize);
+            names.append_value(&c.name);
+            versions.append_value(&c.version);
+            major_minor.append_option(checkin::major_minor(&c.version));
+        }
+    }
+    let parent = IdxCa::from_vec("parent".into(), parent);
+    let component_days: Vec<i32> = parent.into_no_null_iter().map(|p| date_to_days(rows[p as usize].0.day)).collect();
+    let component_ages = checkins.column("age_days")?.as_materialized_series().take(&parent)?;
     let components = DataFrame::new_infer_height(vec![
-        Column::new("system_id".into(), comps.iter().map(|(v, _)| v.checkin.system_id.to_string()).collect::<Vec<_>>()),
-        Column::new("name".into(), comps.iter().map(|(_, c)| c.name.as_str()).collect::<Vec<_>>()),
-        Column::new("version".into(), comps.iter().map(|(_, c)| c.version.as_str()).collect::<Vec<_>>()),
-        Column::new("major_minor".into(), comps.iter().map(|(_, c)| checkin::major_minor(&c.version)).collect::<Vec<_>>()),
-        Int32Chunked::from_vec("date".into(), comps.iter().map(|(v, _)| date_to_days(v.day)).collect()).into_date().into_column(),
+        ids.take(&parent)?.into_column(),
+        names.finish().into_column(),
+        versions.finish().into_column(),
+        major_minor.finish().into_column(),
+        component_ages.into_column(),
+        dates("date", component_days),
     ])?;
     Ok((checkins, components))
 }
