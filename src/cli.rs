@@ -302,10 +302,10 @@ fn status_text(s: &pipelake::run::StatusReport) -> String {
     for x in &s.sources {
         out += &format!("{:<16} {:>8} {:>9} {:>8} {:>7} {:>9}\n", x.source, x.seen, x.ingested, x.pending, x.pruned, x.rejected_records);
     }
-    out += &format!("\n{:<18} {:>10} {:>6} {:>11} {:>6}\n", "table", "rows", "days", "last day", "stale");
+    out += &format!("\n{:<26} {:>10} {:>6} {:>11} {:>6}\n", "table", "rows", "days", "last day", "stale");
     for t in &s.tables {
         let last = t.last_day.map(|d| d.to_string()).unwrap_or_else(|| "-".into());
-        out += &format!("{:<18} {:>10} {:>6} {:>11} {:>6}\n", t.table, t.rows, t.days, last, t.stale_days);
+        out += &format!("{:<26} {:>10} {:>6} {:>11} {:>6}\n", t.table, t.rows, t.days, last, t.stale_days);
     }
     out
 }
