@@ -64,12 +64,7 @@ impl Pipelake {
                 self.warehouse.commit(txn)?;
 
                 let bytes: u64 = loaded.iter().map(|o| o.object.size).sum();
-                let counts =
-                    outcome.counts.iter().fold(Default::default(), |a: crate::sources::RecordCounts, c| crate::sources::RecordCounts {
-                        accepted: a.accepted + c.accepted,
-                        duplicates: a.duplicates + c.duplicates,
-                        rejected: a.rejected + c.rejected,
-                    });
+                let counts = outcome.totals();
                 tracing::info!(
                     source = name,
                     first_landed = %loaded[0].object.landed,

@@ -8,8 +8,6 @@ use super::Pipelake;
 use crate::error::Result;
 use crate::lake::list_raw_objects;
 use crate::sources;
-use crate::summaries;
-use crate::warehouse::{INGESTED_OBJECTS, REJECTS};
 
 /// One source's objects and records.
 #[derive(Debug, Serialize)]
@@ -68,9 +66,7 @@ impl Pipelake {
             });
         }
         let mut tables = Vec::new();
-        let fact = sources::all().iter().flat_map(|s| s.tables().iter().copied());
-        let summary = summaries::all().iter().map(|s| s.table());
-        for table in fact.chain(summary).chain([&INGESTED_OBJECTS, &REJECTS]) {
+        for table in crate::query::all_tables() {
             let (rows, days, last_day) = manifest.table_stats(table.name);
             let stale_days = manifest.pending_summaries.get(table.name).map_or(0, |d| d.len());
             tables.push(TableStatus { table: table.name.to_string(), rows, days, last_day, stale_days });

@@ -95,6 +95,15 @@ impl BatchOutcome {
         BatchOutcome { counts: vec![RecordCounts::default(); objects], ..Default::default() }
     }
 
+    /// The counts of all objects together.
+    pub fn totals(&self) -> RecordCounts {
+        self.counts.iter().fold(RecordCounts::default(), |a, c| RecordCounts {
+            accepted: a.accepted + c.accepted,
+            duplicates: a.duplicates + c.duplicates,
+            rejected: a.rejected + c.rejected,
+        })
+    }
+
     /// Count a reject against its object and keep it.
     pub fn reject(&mut self, reject: Reject) {
         self.counts[reject.object].rejected += 1;
