@@ -6,7 +6,7 @@ CREATE TABLE ingested_objects (
     raw_key VARCHAR,  -- object key relative to the raw root
     size BIGINT,  -- object size in bytes as stored (compressed)
     landed DATE,  -- landing day: the dt= folder, else the object's last-modified day (UTC)
-    ingested_at TIMESTAMP WITH TIME ZONE,  -- when pipelake ingested it
+    ingested_at TIMESTAMP,  -- when pipelake ingested it, UTC
     records BIGINT,  -- records found in the object
     accepted BIGINT,  -- records written to fact tables
     duplicates BIGINT,  -- records dropped as duplicates of an earlier delivery

@@ -4,8 +4,8 @@
 CREATE TABLE pipeline_jobs (
     pipeline_id BIGINT,  -- the pipeline the job belongs to
     name VARCHAR,  -- job name
-    started_at TIMESTAMP WITH TIME ZONE,  -- job start, UTC
-    finished_at TIMESTAMP WITH TIME ZONE,  -- job end, UTC
+    started_at TIMESTAMP,  -- job start, UTC
+    finished_at TIMESTAMP,  -- job end, UTC
     duration BIGINT,  -- job seconds
     up BIGINT,  -- seconds to bring the environment up (NULL when not sent)
     e2e BIGINT,  -- seconds of e2e tests (NULL when not sent)

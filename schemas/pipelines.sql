@@ -6,7 +6,7 @@ CREATE TABLE pipelines (
     project VARCHAR,  -- project path, e.g. group/service
     ref VARCHAR,  -- branch or tag the pipeline ran on
     default_branch BOOLEAN,  -- ref IN ('master', 'main')
-    created_at TIMESTAMP WITH TIME ZONE,  -- pipeline creation time, UTC
+    created_at TIMESTAMP,  -- pipeline creation time, UTC
     duration BIGINT,  -- seconds from creation to the end of the last e2e job
     duration_e2e BIGINT,  -- seconds of e2e execution
     build BIGINT,  -- total build seconds (sum of the builds when the sender gave only those)

@@ -189,7 +189,7 @@ pub fn text(v: &Value) -> String {
         Value::Double(f) => f.to_string(),
         Value::Decimal(d) => d.to_string(),
         Value::Timestamp(unit, t) => chrono::DateTime::from_timestamp_micros(micros(*unit, *t))
-            .map(|d| d.format("%Y-%m-%d %H:%M:%S%.f+00").to_string())
+            .map(|d| d.format("%Y-%m-%d %H:%M:%S%.f").to_string())
             .unwrap_or_else(|| t.to_string()),
         Value::Date32(d) => days_to_date(*d).to_string(),
         Value::Text(s) | Value::Enum(s) => s.clone(),

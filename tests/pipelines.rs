@@ -317,3 +317,21 @@ fn status_counts_objects_and_tables() {
     let last_day = common::rows(&lake.duckdb(), "SELECT max(date) FROM pipelines")[0][0].clone();
     assert_eq!(pipelines["last_day"], serde_json::json!(last_day));
 }
+
+/// Regression: timestamps were TIMESTAMPTZ, and the embedded DuckDB (no ICU extension offline)
+/// could not apply date functions to them.
+#[test]
+fn date_functions_work_in_the_embedded_duckdb() {
+    let lake = Lake::new();
+    lake.generate(2, 100);
+    lake.ok(&["ingest"]);
+    let out = lake.ok(&[
+        "query",
+        "SELECT date_trunc('week', created_at) AS week, quantile_cont(duration_e2e, 0.95) AS p95, count(*) AS n FROM pipelines GROUP BY ALL ORDER BY week",
+        "--format",
+        "csv",
+    ]);
+    assert!(out.starts_with("week,p95,n\n2026-09-28"), "{out}");
+    let hours = lake.ok(&["query", "SELECT count(DISTINCT hour(started_at)) FROM pipeline_jobs", "--format", "csv"]);
+    assert!(hours.lines().nth(1).is_some_and(|h| h.parse::<i64>().unwrap() > 1), "{hours}");
+}

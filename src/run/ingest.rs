@@ -157,7 +157,7 @@ fn record_objects(txn: &mut Txn, batch: &[LoadedObject], outcome: &BatchOutcome)
         Column::new("raw_key".into(), batch.iter().map(|o| o.object.key.as_str()).collect::<Vec<_>>()),
         Column::new("size".into(), batch.iter().map(|o| o.object.size as i64).collect::<Vec<_>>()),
         Int32Chunked::from_vec("landed".into(), landed.clone()).into_date().into_column(),
-        Int64Chunked::from_vec("ingested_at".into(), vec![now; n]).into_datetime(TimeUnit::Microseconds, Some(TimeZone::UTC)).into_column(),
+        Int64Chunked::from_vec("ingested_at".into(), vec![now; n]).into_datetime(TimeUnit::Microseconds, None).into_column(),
         Column::new("records".into(), outcome.counts.iter().map(|c| c.records() as i64).collect::<Vec<_>>()),
         Column::new("accepted".into(), outcome.counts.iter().map(|c| c.accepted as i64).collect::<Vec<_>>()),
         Column::new("duplicates".into(), outcome.counts.iter().map(|c| c.duplicates as i64).collect::<Vec<_>>()),

@@ -59,7 +59,7 @@ pub static INGESTED_OBJECTS: TableDef = TableDef {
         "raw_key" "VARCHAR" "object key relative to the raw root",
         "size" "BIGINT" "object size in bytes as stored (compressed)",
         "landed" "DATE" "landing day: the dt= folder, else the object's last-modified day (UTC)",
-        "ingested_at" "TIMESTAMP WITH TIME ZONE" "when pipelake ingested it",
+        "ingested_at" "TIMESTAMP" "when pipelake ingested it, UTC",
         "records" "BIGINT" "records found in the object",
         "accepted" "BIGINT" "records written to fact tables",
         "duplicates" "BIGINT" "records dropped as duplicates of an earlier delivery",

@@ -54,4 +54,4 @@ jobs,with_pull,with_up_without_pull
 SELECT min(created_at) AS first, max(created_at) AS last FROM pipelines
 ----
 first,last
-2026-09-30 17:55:32.243+00,2026-10-04 03:45:32.458+00
+2026-09-30 17:55:32.243,2026-10-04 03:45:32.458
