@@ -8,6 +8,8 @@ CREATE OR REPLACE VIEW pipeline_builds AS SELECT * FROM read_parquet('lake/wareh
 CREATE OR REPLACE VIEW telemetry_checkins AS SELECT * FROM read_parquet('lake/warehouse/telemetry_checkins/*/*.parquet', hive_partitioning = true, hive_types = {'date': DATE});
 -- One row per installed component of a check-in in telemetry_checkins; partitioned like it.
 CREATE OR REPLACE VIEW telemetry_components AS SELECT * FROM read_parquet('lake/warehouse/telemetry_components/*/*.parquet', hive_partitioning = true, hive_types = {'date': DATE});
+-- One row per DevOps event (exact duplicates once); partitioned by the UTC day of time.
+CREATE OR REPLACE VIEW devops_events AS SELECT * FROM read_parquet('lake/warehouse/devops_events/*/*.parquet', hive_partitioning = true, hive_types = {'date': DATE});
 -- Per UTC day, project and default_branch: pipeline count and PERCENTILE_CONT (linear) percentiles.
 CREATE OR REPLACE VIEW pipeline_daily AS SELECT * FROM read_parquet('lake/warehouse/pipeline_daily/*/*.parquet', hive_partitioning = true, hive_types = {'date': DATE});
 -- Per day: the age histogram of all systems that checked in.

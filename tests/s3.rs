@@ -32,6 +32,7 @@ const TABLE_QUERIES: &[&str] = &[
     "SELECT * FROM pipeline_daily ORDER BY ALL",
     "SELECT * FROM telemetry_checkins ORDER BY ALL",
     "SELECT * FROM telemetry_components ORDER BY ALL",
+    "SELECT * FROM devops_events ORDER BY ALL",
     "SELECT * FROM rejects ORDER BY ALL",
     "SELECT * EXCLUDE (ingested_at) FROM ingested_objects ORDER BY ALL",
 ];

@@ -4,6 +4,7 @@
 //! appended to its tables, deduplicated against the warehouse, and accounts for every record:
 //! accepted, duplicate or rejected.
 
+pub mod devops_events;
 pub mod ndjson;
 pub mod pipelines;
 pub mod telemetry;
@@ -148,7 +149,7 @@ pub trait Source: Send + Sync {
 
 /// Every registered source, in the order runs process them.
 pub fn all() -> &'static [&'static dyn Source] {
-    &[&pipelines::PipelinesSource, &telemetry::TelemetrySource]
+    &[&pipelines::PipelinesSource, &telemetry::TelemetrySource, &devops_events::DevopsEventsSource]
 }
 
 /// The source called `name`.

@@ -12,6 +12,7 @@ date,pipelines,ids
 SELECT source, count(*) AS objects, sum(records) AS records, sum(accepted) AS accepted, sum(duplicates) AS duplicates, sum(rejected) AS rejected FROM ingested_objects GROUP BY source ORDER BY source
 ----
 source,objects,records,accepted,duplicates,rejected
+devops_events,6,627,589,33,5
 pipelines,12,630,601,25,4
 telemetry,10,614,574,14,26
 
