@@ -111,12 +111,15 @@ impl BatchOutcome {
         self.rejects.push(reject);
     }
 
-    /// Append `df` to a fact table within `txn`, noting the days and rows written.
-    pub fn append(&mut self, txn: &mut Txn, table: &'static TableDef, df: polars::prelude::DataFrame) -> Result<()> {
-        let rows = df.height() as u64;
-        let days = txn.append(table, df)?;
-        *self.rows_written.entry(table.name).or_default() += rows;
-        self.days_written.entry(table.name).or_default().extend(days);
+    /// Append frames to fact tables within `txn` (encoded together, in parallel), noting the
+    /// days and rows written.
+    pub fn append(&mut self, txn: &mut Txn, tables: Vec<(&'static TableDef, polars::prelude::DataFrame)>) -> Result<()> {
+        let rows: Vec<(&'static str, u64)> = tables.iter().map(|(t, df)| (t.name, df.height() as u64)).collect();
+        let days = txn.append_many(tables)?;
+        for ((name, rows), days) in rows.into_iter().zip(days) {
+            *self.rows_written.entry(name).or_default() += rows;
+            self.days_written.entry(name).or_default().extend(days);
+        }
         Ok(())
     }
 }

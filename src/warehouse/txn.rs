@@ -64,15 +64,26 @@ impl Txn {
     /// `date` column of type Date, which becomes the partition and is not stored in the files.
     /// Returns the partition days written.
     pub fn append(&mut self, table: &TableDef, df: DataFrame) -> Result<BTreeSet<NaiveDate>> {
-        if df.height() == 0 {
-            return Ok(BTreeSet::new());
+        Ok(self.append_many(vec![(table, df)])?.pop().unwrap_or_default())
+    }
+
+    /// [`Txn::append`] for several tables at once, encoding all their partitions in one
+    /// parallel pass. Returns the partition days written, per table.
+    pub fn append_many(&mut self, tables: Vec<(&TableDef, DataFrame)>) -> Result<Vec<BTreeSet<NaiveDate>>> {
+        let mut parts = Vec::new();
+        let mut names = Vec::with_capacity(tables.len());
+        for (t, (table, df)) in tables.iter().enumerate() {
+            names.push(format!("part-{:08}-{}.parquet", self.manifest.version, self.files_written));
+            self.files_written += 1;
+            if df.height() > 0 {
+                let split = df.partition_by_stable(["date"], true).context(format!("partition {}", table.name))?;
+                parts.extend(split.into_iter().map(|p| (t, p)));
+            }
         }
-        let parts = df.partition_by_stable(["date"], true).context(format!("partition {}", table.name))?;
-        let name = format!("part-{:08}-{}.parquet", self.manifest.version, self.files_written);
-        self.files_written += 1;
-        let encoded: Vec<(NaiveDate, usize, Bytes)> = parts
+        let encoded: Vec<(usize, NaiveDate, usize, Bytes)> = parts
             .into_par_iter()
-            .map(|part| {
+            .map(|(t, part)| {
+                let table = tables[t].0;
                 let days = part.column("date").and_then(|c| c.date()).map(|d| d.physical().get(0));
                 let day = match days {
                     Ok(Some(d)) => days_to_date(d),
@@ -80,15 +91,16 @@ impl Txn {
                 };
                 let mut part = part.drop("date").context("drop date")?;
                 let bytes = write_parquet(&mut part).context(format!("encode {}", table.name))?;
-                Ok((day, part.height(), bytes))
+                Ok((t, day, part.height(), bytes))
             })
             .collect::<Result<_>>()?;
-        let mut days = BTreeSet::new();
-        for (day, rows, bytes) in encoded {
+        let mut days = vec![BTreeSet::new(); tables.len()];
+        for (t, day, rows, bytes) in encoded {
+            let (table, name) = (tables[t].0, &names[t]);
             let file = DataFile { file: name.clone(), rows: rows as u64, bytes: bytes.len() as u64, hash: None };
             self.manifest.tables.entry(table.name.to_string()).or_default().entry(day).or_default().push(file);
-            self.staged.push((table.file_key(day, &name), bytes));
-            days.insert(day);
+            self.staged.push((table.file_key(day, name), bytes));
+            days[t].insert(day);
         }
         Ok(days)
     }

@@ -128,7 +128,7 @@ impl Source for DevopsEventsSource {
             }
         }
         if !rows.is_empty() {
-            outcome.append(txn, &DEVOPS_EVENTS, frame(&rows).context("build devops_events rows")?)?;
+            outcome.append(txn, vec![(&DEVOPS_EVENTS, frame(&rows).context("build devops_events rows")?)])?;
         }
         Ok(outcome)
     }

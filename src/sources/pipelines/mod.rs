@@ -169,11 +169,13 @@ impl Source for PipelinesSource {
             jobs.push(f.jobs);
             builds.push(f.builds);
         }
+        let mut tables = Vec::new();
         for (table, parts) in [(&PIPELINES, pipelines), (&PIPELINE_JOBS, jobs), (&PIPELINE_BUILDS, builds)] {
             if let Some(df) = stack(parts).context(format!("stack {}", table.name))? {
-                outcome.append(txn, table, df)?;
+                tables.push((table, df));
             }
         }
+        outcome.append(txn, tables)?;
         Ok(outcome)
     }
 }

@@ -129,8 +129,7 @@ impl Source for TelemetrySource {
         let rows: Vec<(&Valid, NaiveDate)> = valid.iter().zip(firsts).filter_map(|(v, first)| Some((v, first?))).collect();
         if !rows.is_empty() {
             let (checkins, components) = frames(&rows).context("build telemetry rows")?;
-            outcome.append(txn, &TELEMETRY_CHECKINS, checkins)?;
-            outcome.append(txn, &TELEMETRY_COMPONENTS, components)?;
+            outcome.append(txn, vec![(&TELEMETRY_CHECKINS, checkins), (&TELEMETRY_COMPONENTS, components)])?;
         }
         if first_seen.changed() {
             txn.put_object(first_seen::STATE_KEY.to_string(), first_seen.encode()?);
