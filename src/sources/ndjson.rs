@@ -4,6 +4,40 @@
 use memchr::{memchr, memchr_iter};
 use rayon::prelude::*;
 
+use super::{BatchOutcome, LoadedObject, Reject};
+
+/// The JSON objects of a batch, by framing: `(index in batch, bytes)`.
+#[derive(Default)]
+pub struct JsonObjects<'a> {
+    /// `.ndjson` / `.jsonl`: one record per line.
+    pub lines: Vec<(usize, &'a [u8])>,
+    /// `.json`: the object as a whole.
+    pub whole: Vec<(usize, &'a [u8])>,
+}
+
+/// Sort a batch's objects by framing. A damaged stream keeps its complete lines and gets one
+/// reject for the rest; any other extension is rejected as a whole.
+pub fn json_objects<'a>(batch: &'a [LoadedObject], source: &str, outcome: &mut BatchOutcome) -> JsonObjects<'a> {
+    let mut out = JsonObjects::default();
+    for (i, obj) in batch.iter().enumerate() {
+        let mut data = &obj.data[..];
+        if let Some(damage) = &obj.damage {
+            // The bytes after the last complete line are part of the damage.
+            data = &data[..memchr::memrchr(b'\n', data).map_or(0, |p| p + 1)];
+            outcome.reject(Reject::whole_object(i, damage.clone()));
+        }
+        match obj.base_key().rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).as_deref() {
+            Some("ndjson" | "jsonl") => out.lines.push((i, data)),
+            Some("json") => out.whole.push((i, data)),
+            _ => outcome.reject(Reject::whole_object(
+                i,
+                format!("unsupported object type for source {source} (expected .json, .ndjson or .jsonl)"),
+            )),
+        }
+    }
+    out
+}
+
 /// Target chunk size: big enough to amortise scheduling, small enough to spread a large object
 /// over all cores.
 const CHUNK_BYTES: usize = 1 << 20;

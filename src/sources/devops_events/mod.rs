@@ -73,28 +73,11 @@ impl Source for DevopsEventsSource {
 
     fn ingest(&self, batch: &[LoadedObject], ctx: &IngestContext<'_>, txn: &mut Txn) -> Result<BatchOutcome> {
         let mut outcome = BatchOutcome::new(batch.len());
-        let mut line_objects = Vec::new();
-        let mut whole = Vec::new();
-        for (i, obj) in batch.iter().enumerate() {
-            let mut data = &obj.data[..];
-            if let Some(damage) = &obj.damage {
-                data = &data[..memchr::memrchr(b'\n', data).map_or(0, |p| p + 1)];
-                outcome.reject(Reject::whole_object(i, damage.clone()));
-            }
-            let ext = obj.base_key().rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
-            match ext.as_deref() {
-                Some("ndjson" | "jsonl") => line_objects.push((i, data)),
-                Some("json") => whole.push((i, data)),
-                _ => outcome.reject(Reject::whole_object(
-                    i,
-                    "unsupported object type for source devops_events (expected .json, .ndjson or .jsonl)",
-                )),
-            }
-        }
-        let mut chunks: Vec<LineChunk<'_>> = ndjson::split(&line_objects);
+        let objects = ndjson::json_objects(batch, self.name(), &mut outcome);
+        let mut chunks: Vec<LineChunk<'_>> = ndjson::split(&objects.lines);
         // A .json object is one event, or an array of them (a dump from the server).
         let mut arrays: Vec<(usize, Vec<serde_json::Value>)> = Vec::new();
-        for (i, data) in whole {
+        for (i, data) in objects.whole {
             match serde_json::from_slice::<serde_json::Value>(data) {
                 Ok(serde_json::Value::Array(items)) => arrays.push((i, items)),
                 _ => chunks.push(LineChunk { object: i, first_line: 1, data }),

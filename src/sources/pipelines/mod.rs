@@ -78,23 +78,6 @@ pub static PIPELINE_BUILDS: TableDef = TableDef {
 /// The `pipelines` source.
 pub struct PipelinesSource;
 
-/// How an object's records are framed, from its extension.
-enum Framing {
-    /// `.ndjson` / `.jsonl`: one payload per line.
-    Lines,
-    /// `.json`: the object is one payload.
-    Whole,
-}
-
-fn framing(base_key: &str) -> Option<Framing> {
-    let ext = base_key.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
-    match ext.as_deref() {
-        Some("ndjson" | "jsonl") => Some(Framing::Lines),
-        Some("json") => Some(Framing::Whole),
-        _ => None,
-    }
-}
-
 impl Source for PipelinesSource {
     fn name(&self) -> &'static str {
         "pipelines"
@@ -116,24 +99,10 @@ impl Source for PipelinesSource {
     fn ingest(&self, batch: &[LoadedObject], ctx: &IngestContext<'_>, txn: &mut Txn) -> Result<BatchOutcome> {
         let warehouse = ctx.warehouse;
         let mut outcome = BatchOutcome::new(batch.len());
-        let mut line_objects = Vec::new();
-        let mut whole_objects = Vec::new();
-        for (i, obj) in batch.iter().enumerate() {
-            let mut data = &obj.data[..];
-            if let Some(damage) = &obj.damage {
-                // The bytes after the last complete line are part of the damage.
-                data = &data[..memchr::memrchr(b'\n', data).map_or(0, |p| p + 1)];
-                outcome.reject(Reject::whole_object(i, damage.clone()));
-            }
-            match framing(obj.base_key()) {
-                Some(Framing::Lines) => line_objects.push((i, data)),
-                Some(Framing::Whole) => whole_objects.push(LineChunk { object: i, first_line: 1, data }),
-                None => outcome
-                    .reject(Reject::whole_object(i, "unsupported object type for source pipelines (expected .json, .ndjson or .jsonl)")),
-            }
-        }
-
-        let line_chunks = ndjson::split(&line_objects);
+        let objects = ndjson::json_objects(batch, self.name(), &mut outcome);
+        let whole_objects: Vec<LineChunk<'_>> =
+            objects.whole.iter().map(|&(object, data)| LineChunk { object, first_line: 1, data }).collect();
+        let line_chunks = ndjson::split(&objects.lines);
         let mut chunks: Vec<ChunkColumns> = line_chunks.par_iter().map(|c| decode_records(c.object, c.lines(), c.data.len())).collect();
         chunks.extend(whole_objects.iter().map(|c| {
             let blank = c.data.iter().all(u8::is_ascii_whitespace);
