@@ -37,23 +37,22 @@ impl Summary for TelemetryVersionsDaily {
     fn compute(&self, ctx: &SummaryContext<'_>, days: &[NaiveDate]) -> Result<Option<DataFrame>> {
         let Some(components) = telemetry::components(ctx, days)? else { return Ok(None) };
         // Components carry their check-in's age: the persistent filter needs no join.
-        let installed = telemetry::persistent(components, ctx);
-        let count = |version: &str, granularity: &str| {
-            installed
-                .clone()
-                .filter(col(version).is_not_null())
-                .group_by([col("date"), col("name"), col(version)])
-                .agg([len().cast(DataType::Int64).alias("systems")])
-                .select([
-                    col("date"),
-                    col("name").alias("component"),
-                    lit(granularity).alias("granularity"),
-                    col(version).alias("version"),
-                    col("systems"),
-                ])
-        };
-        let df = concat([count("major_minor", "xy"), count("version", "xyz")], UnionArgs::default())
-            .and_then(|lf| lf.sort(["date", "component", "granularity", "version"], Default::default()).collect())
+        // Count each full version once; the X.Y counts add those up (a few thousand rows), instead
+        // of grouping all components a second time.
+        let xyz = telemetry::persistent(components, ctx)
+            .group_by([col("date"), col("name"), col("version")])
+            .agg([len().cast(DataType::Int64).alias("systems"), col("major_minor").first()]);
+        let xy = xyz
+            .clone()
+            .filter(col("major_minor").is_not_null())
+            .group_by([col("date"), col("name"), col("major_minor")])
+            .agg([col("systems").sum()])
+            .select([col("date"), col("name"), lit("xy").alias("granularity"), col("major_minor").alias("version"), col("systems")]);
+        let xyz = xyz.select([col("date"), col("name"), lit("xyz").alias("granularity"), col("version"), col("systems")]);
+        let df = concat([xy, xyz], UnionArgs::default())
+            .and_then(|lf| {
+                lf.rename(["name"], ["component"], true).sort(["date", "component", "granularity", "version"], Default::default()).collect()
+            })
             .context("compute telemetry_versions_daily")?;
         Ok(Some(df))
     }

@@ -2,10 +2,9 @@
 //! raw check-ins are pruned. Stored as sorted (UUID, day) pairs, zstd-compressed: a batch reads it
 //! in milliseconds and looks its systems up by binary search, whatever the fleet's size.
 
-use std::collections::HashMap;
-
 use bytes::Bytes;
 use chrono::NaiveDate;
+use polars::prelude::PlHashMap;
 use uuid::Uuid;
 
 use crate::error::{Error, Result};
@@ -19,7 +18,7 @@ const ENTRY: usize = 20;
 /// First days of all systems seen so far, plus this batch's changes.
 pub(super) struct FirstSeen {
     known: Vec<(u128, i32)>,
-    changed: HashMap<u128, i32>,
+    changed: PlHashMap<u128, i32>,
 }
 
 impl FirstSeen {
@@ -29,7 +28,7 @@ impl FirstSeen {
             Some(bytes) => decode(&bytes)?,
             None => Vec::new(),
         };
-        Ok(FirstSeen { known, changed: HashMap::new() })
+        Ok(FirstSeen { known, changed: PlHashMap::default() })
     }
 
     /// Note that `id` checked in on `day`; returns its first day as of this batch (a later
@@ -100,12 +99,12 @@ mod tests {
     fn first_day_sticks_and_moves_back_only_for_earlier_days() {
         let a = Uuid::from_u128(7);
         let b = Uuid::from_u128(3);
-        let mut state = FirstSeen { known: Vec::new(), changed: HashMap::new() };
+        let mut state = FirstSeen { known: Vec::new(), changed: PlHashMap::default() };
         assert_eq!(state.observe(a, day(5)), day(5));
         assert_eq!(state.observe(a, day(9)), day(5));
         assert_eq!(state.observe(a, day(2)), day(2));
         state.observe(b, day(4));
-        let reloaded = FirstSeen { known: decode(&state.encode().unwrap()).unwrap(), changed: HashMap::new() };
+        let reloaded = FirstSeen { known: decode(&state.encode().unwrap()).unwrap(), changed: PlHashMap::default() };
         assert_eq!(reloaded.get(a), Some(day(2)));
         assert_eq!(reloaded.get(b), Some(day(4)));
         assert_eq!(reloaded.get(Uuid::from_u128(1)), None);

@@ -8,7 +8,7 @@ pub mod checkin;
 mod first_seen;
 mod generate;
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::BTreeSet;
 
 use chrono::NaiveDate;
 use polars::prelude::*;
@@ -174,8 +174,8 @@ fn decode_object(object: usize, obj: &LoadedObject, production: bool) -> (Vec<Va
 }
 
 /// (system, day) pairs already kept for the given days.
-fn checked_in(warehouse: &Warehouse, days: &BTreeSet<NaiveDate>) -> Result<HashSet<(Uuid, NaiveDate)>> {
-    let mut out = HashSet::new();
+fn checked_in(warehouse: &Warehouse, days: &BTreeSet<NaiveDate>) -> Result<PlHashSet<(Uuid, NaiveDate)>> {
+    let mut out = PlHashSet::default();
     let days: Vec<NaiveDate> = days.iter().copied().collect();
     let Some(df) = warehouse.read_days(&TELEMETRY_CHECKINS, &days, Some(&["system_id"]))? else { return Ok(out) };
     let ids = df.column("system_id").and_then(|c| c.str().cloned()).context("telemetry system_id")?;
