@@ -22,6 +22,10 @@ CREATE OR REPLACE VIEW telemetry_versions_daily AS SELECT * FROM read_parquet('l
 CREATE OR REPLACE VIEW telemetry_postgresql_daily AS SELECT * FROM read_parquet('lake/warehouse/telemetry_postgresql_daily/*/*.parquet', hive_partitioning = true, hive_types = {'date': DATE});
 -- Per day and RBAC metric, over persistent systems with rbac_stats: how many systems have each value.
 CREATE OR REPLACE VIEW telemetry_rbac_daily AS SELECT * FROM read_parquet('lake/warehouse/telemetry_rbac_daily/*/*.parquet', hive_partitioning = true, hive_types = {'date': DATE});
+-- One row per deploy event, partitioned by the UTC day of deploy_time, with its lead time for changes.
+CREATE OR REPLACE VIEW dora_deployments AS SELECT * FROM read_parquet('lake/warehouse/dora_deployments/*/*.parquet', hive_partitioning = true, hive_types = {'date': DATE});
+-- Per day and repo (and repo '*' for all repos together), for every repo with a deploy in the weeks the frequency looks at: deploys, deployment frequency and lead time with their DORA 2023 classes.
+CREATE OR REPLACE VIEW dora_daily AS SELECT * FROM read_parquet('lake/warehouse/dora_daily/*/*.parquet', hive_partitioning = true, hive_types = {'date': DATE});
 -- One row per raw object ingested; partitioned by landing day. records = accepted + duplicates + rejected.
 CREATE OR REPLACE VIEW ingested_objects AS SELECT * FROM read_parquet('lake/warehouse/ingested_objects/*/*.parquet', hive_partitioning = true, hive_types = {'date': DATE});
 -- Records that could not be decoded; partitioned by landing day.

@@ -195,7 +195,7 @@ fn record_objects(txn: &mut Txn, batch: &[LoadedObject], outcome: &BatchOutcome)
     }
     for summary in summaries::all() {
         let changed = summary.inputs().iter().filter_map(|t| outcome.days_written.get(t.name)).flatten().copied().collect();
-        let affected = summary.affected_days(&changed);
+        let affected = summary.affected_days(&changed, txn.manifest());
         if !affected.is_empty() {
             txn.manifest_mut().mark_pending(summary.table().name, affected);
         }

@@ -108,11 +108,18 @@ impl Pipelake {
 
 /// The summaries fed by `sources`.
 pub fn summaries_of(sources: &[&'static dyn Source]) -> Vec<&'static dyn Summary> {
-    let tables: BTreeSet<&str> = sources.iter().flat_map(|s| s.tables().iter().map(|t| t.name)).collect();
-    summaries::all().iter().copied().filter(|s| s.inputs().iter().any(|t| tables.contains(t.name))).collect()
+    let mut tables: BTreeSet<&str> = sources.iter().flat_map(|s| s.tables().iter().map(|t| t.name)).collect();
+    let mut out = Vec::new();
+    // In registration order, so a summary reading another one comes after it.
+    for summary in summaries::all() {
+        if summary.inputs().iter().any(|t| tables.contains(t.name)) {
+            tables.insert(summary.table().name);
+            out.push(*summary);
+        }
+    }
+    out
 }
 
-/// Sources by name, all of them when `names` is empty; an unknown name is a usage error.
 pub fn select_sources(names: &[String]) -> Result<Vec<&'static dyn Source>> {
     if names.is_empty() {
         return Ok(sources::all().to_vec());

@@ -8,10 +8,7 @@ use serde::Serialize;
 
 use super::{Days, Pipelake};
 use crate::error::Result;
-use crate::summaries::{split_by_day, Summary, SummaryContext};
-
-/// Days recomputed per transaction, which bounds memory in long backfills.
-const DAYS_PER_TXN: usize = 7;
+use crate::summaries::{self, split_by_day, Summary, SummaryContext};
 
 /// What summarising one table did.
 #[derive(Debug, Serialize)]
@@ -45,7 +42,7 @@ impl Pipelake {
             let todo: Vec<NaiveDate> = todo.into_iter().collect();
             let mut rows = 0u64;
             let bar = self.progress.count(todo.len() as u64, &format!("summarize {name}"));
-            for chunk in todo.chunks(DAYS_PER_TXN) {
+            for chunk in todo.chunks(summary.days_per_txn()) {
                 let ctx = SummaryContext { warehouse: &self.warehouse, settings: &self.settings };
                 let computed = match summary.compute(&ctx, chunk)? {
                     Some(df) => split_by_day(df)?,
@@ -53,10 +50,20 @@ impl Pipelake {
                 };
                 let mut txn = self.warehouse.begin();
                 let mut by_day: std::collections::BTreeMap<NaiveDate, _> = computed.into_iter().collect();
+                let mut changed = BTreeSet::new();
                 for day in chunk {
                     let frame = by_day.remove(day);
                     rows += frame.as_ref().map_or(0, |f| f.height() as u64);
-                    txn.replace_partition(summary.table(), *day, frame)?;
+                    if txn.replace_partition(summary.table(), *day, frame)? {
+                        changed.insert(*day);
+                    }
+                }
+                // Summaries reading this one go stale where it changed.
+                for downstream in summaries::all().iter().filter(|s| s.inputs().iter().any(|t| t.name == name)) {
+                    let affected = downstream.affected_days(&changed, txn.manifest());
+                    if !affected.is_empty() {
+                        txn.manifest_mut().mark_pending(downstream.table().name, affected);
+                    }
                 }
                 if let Some(pending) = txn.manifest_mut().pending_summaries.get_mut(name) {
                     for day in chunk {

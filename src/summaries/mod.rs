@@ -1,6 +1,9 @@
 //! Summary tables: one file per table, one registration in [`all`]. A summary recomputes whole
 //! days from the fact tables, so a late record re-summarises exactly the days it touches.
 
+mod dora;
+mod dora_daily;
+mod dora_deployments;
 mod pipeline_daily;
 mod telemetry;
 mod telemetry_age_daily;
@@ -14,6 +17,8 @@ use std::collections::BTreeSet;
 use chrono::NaiveDate;
 use polars::prelude::*;
 
+pub use dora_daily::{ALL_REPOS, DORA_DAILY};
+pub use dora_deployments::DORA_DEPLOYMENTS;
 pub use pipeline_daily::PIPELINE_DAILY;
 pub use telemetry_age_daily::TELEMETRY_AGE_DAILY;
 pub use telemetry_averages_daily::TELEMETRY_AVERAGES_DAILY;
@@ -24,7 +29,7 @@ pub use telemetry_versions_daily::TELEMETRY_VERSIONS_DAILY;
 use crate::error::{PolarsContext, Result};
 use crate::settings::Settings;
 use crate::timestamp::days_to_date;
-use crate::warehouse::{TableDef, Warehouse};
+use crate::warehouse::{Manifest, TableDef, Warehouse};
 
 /// What a summary may consult: the committed warehouse and the settings.
 pub struct SummaryContext<'a> {
@@ -36,19 +41,25 @@ pub struct SummaryContext<'a> {
 pub trait Summary: Send + Sync {
     /// The table it writes.
     fn table(&self) -> &'static TableDef;
-    /// The fact tables it reads: new rows on a day there make summary days stale.
+    /// The tables it reads (fact tables, or summaries registered before it): new rows on a day
+    /// there make summary days stale.
     fn inputs(&self) -> &'static [&'static TableDef];
-    /// Summary days affected by fact changes on `days` (the same days, unless a summary looks
-    /// back over a window).
-    fn affected_days(&self, days: &BTreeSet<NaiveDate>) -> BTreeSet<NaiveDate> {
+    /// Summary days affected by input changes on `days`: the same days, unless a summary looks
+    /// back over a window (then the later days in reach, as far as the warehouse has data).
+    fn affected_days(&self, days: &BTreeSet<NaiveDate>, _manifest: &Manifest) -> BTreeSet<NaiveDate> {
         days.clone()
+    }
+    /// Days recomputed per transaction, which bounds memory in long backfills; summaries that
+    /// read a window before their days take longer chunks, so that each window is read once.
+    fn days_per_txn(&self) -> usize {
+        7
     }
     /// Compute the summary for `days`: rows with a `date` column. Days without rows end with no
     /// partition.
     fn compute(&self, ctx: &SummaryContext<'_>, days: &[NaiveDate]) -> Result<Option<DataFrame>>;
 }
 
-/// Every registered summary.
+/// Every registered summary, each after the summaries it reads.
 pub fn all() -> &'static [&'static dyn Summary] {
     &[
         &pipeline_daily::PipelineDaily,
@@ -57,6 +68,8 @@ pub fn all() -> &'static [&'static dyn Summary] {
         &telemetry_versions_daily::TelemetryVersionsDaily,
         &telemetry_postgresql_daily::TelemetryPostgresqlDaily,
         &telemetry_rbac_daily::TelemetryRbacDaily,
+        &dora_deployments::DoraDeployments,
+        &dora_daily::DoraDaily,
     ]
 }
 

@@ -107,8 +107,9 @@ impl Txn {
 
     /// Replace a whole partition of `table` by the rows of `df` (without a `date` column), or
     /// remove it when `df` is `None` or empty. The new file has a fixed name, so that a reader
-    /// listing the folder sees the old file or the new one, never both.
-    pub fn replace_partition(&mut self, table: &TableDef, day: NaiveDate, df: Option<DataFrame>) -> Result<()> {
+    /// listing the folder sees the old file or the new one, never both. Returns whether the
+    /// partition changed.
+    pub fn replace_partition(&mut self, table: &TableDef, day: NaiveDate, df: Option<DataFrame>) -> Result<bool> {
         const NAME: &str = "data.parquet";
         let encoded = match df {
             Some(mut df) if df.height() > 0 => {
@@ -123,9 +124,10 @@ impl Txn {
             if only.file == NAME && only.hash == Some(content_hash(bytes)) {
                 // Recomputed to the same bytes: leave the file alone.
                 parts.insert(day, old);
-                return Ok(());
+                return Ok(false);
             }
         }
+        let changed = encoded.is_some() || !old.is_empty();
         for file in &old {
             if file.file != NAME || encoded.is_none() {
                 self.removes.push(table.file_key(day, &file.file));
@@ -139,7 +141,7 @@ impl Txn {
         if parts.is_empty() {
             self.manifest.tables.remove(table.name);
         }
-        Ok(())
+        Ok(changed)
     }
 
     /// Whether committing would change nothing at all against `base`.

@@ -24,3 +24,40 @@ events.ndjson,177,"unknown event ""build"""
 events.ndjson,186,"derived_event: calc_deploy_frequency is computed by the service, not an input"
 events.ndjson,193,"derived_event: calc_deploy_frequency is computed by the service, not an input"
 events.ndjson,194,"unknown event ""build"""
+
+# one row per deploy with the toolkit's lead time: median over its commits matched to a push
+SELECT date, repo, count(*) AS deploys, sum(commits) AS commits, sum(commits_matched) AS matched, count(lead_time_seconds) AS with_lead_time, median(lead_time_seconds) AS median_lead_time_seconds FROM dora_deployments GROUP BY ALL ORDER BY ALL
+----
+date,repo,deploys,commits,matched,with_lead_time,median_lead_time_seconds
+2026-10-01,api,9,26,25,8,4945
+2026-10-01,billing,7,26,20,3,7955
+2026-10-01,web,7,15,15,5,7525
+2026-10-01,worker,9,25,24,7,3870
+2026-10-02,api,12,26,26,9,7095
+2026-10-02,billing,16,32,28,10,3762.5
+2026-10-02,web,8,26,25,5,8385
+2026-10-02,worker,6,18,7,3,1720
+2026-10-03,api,10,20,20,5,5590
+2026-10-03,billing,10,17,16,7,3870
+2026-10-03,web,16,18,12,6,2795
+2026-10-03,worker,13,31,24,9,2795
+
+# per repo and for all repos ('*'): deploys, the toolkit's deploy frequency, 30-day lead time and DORA classes
+SELECT date, repo, deploys, deploys_30d, deploy_days_30d, deploy_frequency_30d, deploy_frequency_class, lead_time_median_seconds_30d, lead_time_class FROM dora_daily ORDER BY ALL
+----
+date,repo,deploys,deploys_30d,deploy_days_30d,deploy_frequency_30d,deploy_frequency_class,lead_time_median_seconds_30d,lead_time_class
+2026-10-01,*,32,32,1,0,medium,4730,elite
+2026-10-01,api,9,9,1,0,medium,4945,elite
+2026-10-01,billing,7,7,1,0,medium,7955,elite
+2026-10-01,web,7,7,1,0,medium,7525,elite
+2026-10-01,worker,9,9,1,0,medium,3870,elite
+2026-10-02,*,42,74,2,0,medium,4300,elite
+2026-10-02,api,12,21,2,0,medium,5590,elite
+2026-10-02,billing,16,23,2,0,medium,4085,elite
+2026-10-02,web,8,15,2,0,medium,7955,elite
+2026-10-02,worker,6,15,2,0,medium,3225,elite
+2026-10-03,*,49,123,3,0,medium,3870,elite
+2026-10-03,api,10,31,3,0,medium,5590,elite
+2026-10-03,billing,10,33,3,0,medium,3977.5,elite
+2026-10-03,web,16,31,3,0,medium,5697.5,elite
+2026-10-03,worker,13,28,3,0,medium,2795,elite

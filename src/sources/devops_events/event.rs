@@ -61,7 +61,12 @@ pub fn decode(bytes: &[u8]) -> Result<Event<'_>, String> {
 /// The commits a push or deploy names in its metadata, when the metadata is JSON; never an error.
 pub fn commit_ids(event: &str, metadata: &str) -> Vec<String> {
     let Ok(Value::Object(m)) = serde_json::from_str::<Value>(metadata) else { return Vec::new() };
-    let text = |v: &Value| v.as_str().map(str::to_string);
+    // The toolkit's own tests send numbers as commit ids: keep them as their text.
+    let text = |v: &Value| match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    };
     match event {
         "push" => m.get("commit_id").and_then(text).into_iter().collect(),
         "deploy" => m.get("commit_ids").and_then(Value::as_array).map(|a| a.iter().filter_map(text).collect()).unwrap_or_default(),
@@ -97,6 +102,7 @@ mod tests {
         assert_eq!(e.metadata.as_deref(), Some(""));
         let e = decode(br#"{"Repo": "r", "Event": "push", "Metadata": {"commit_id": "x"}}"#).unwrap();
         assert_eq!(e.commit_ids, vec!["x".to_string()]);
+        assert_eq!(commit_ids("deploy", r#"{"commit_ids": [100, "abc", null]}"#), vec!["100".to_string(), "abc".into()]);
     }
 
     #[test]

@@ -1,0 +1,12 @@
+-- dora_deployments
+-- One row per deploy event, partitioned by the UTC day of deploy_time, with its lead time for changes.
+-- Files: <warehouse>/dora_deployments/date=YYYY-MM-DD/*.parquet (zstd).
+CREATE TABLE dora_deployments (
+    repo VARCHAR,  -- repository (ALL as sent)
+    deploy_time TIMESTAMP,  -- when the deploy happened, UTC
+    commits BIGINT,  -- commit ids the deploy's metadata names (0 when none or not JSON)
+    commits_matched BIGINT,  -- of those, commits with a push of the same repo at or before the deploy (within 90 days)
+    lead_time_seconds DOUBLE,  -- median over the matched commits of deploy_time - time of the latest such push; NULL when none matched
+    commit_lead_time_seconds DOUBLE,  -- median of deploy_time - the commit's authored time (Four Keys); NULL until the commits source knows the commits
+    date DATE  -- Hive partition (the folder date=YYYY-MM-DD), not stored in the files
+);
