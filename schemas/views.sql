@@ -10,6 +10,8 @@ CREATE OR REPLACE VIEW telemetry_checkins AS SELECT * FROM read_parquet('lake/wa
 CREATE OR REPLACE VIEW telemetry_components AS SELECT * FROM read_parquet('lake/warehouse/telemetry_components/*/*.parquet', hive_partitioning = true, hive_types = {'date': DATE});
 -- One row per DevOps event (exact duplicates once); partitioned by the UTC day of time.
 CREATE OR REPLACE VIEW devops_events AS SELECT * FROM read_parquet('lake/warehouse/devops_events/*/*.parquet', hive_partitioning = true, hive_types = {'date': DATE});
+-- One row per test of a resource or trace message (redelivered messages once); partitioned by the day the commit's first message landed.
+CREATE OR REPLACE VIEW perf_samples AS SELECT * FROM read_parquet('lake/warehouse/perf_samples/*/*.parquet', hive_partitioning = true, hive_types = {'date': DATE});
 -- Per UTC day, project and default_branch: pipeline count and PERCENTILE_CONT (linear) percentiles.
 CREATE OR REPLACE VIEW pipeline_daily AS SELECT * FROM read_parquet('lake/warehouse/pipeline_daily/*/*.parquet', hive_partitioning = true, hive_types = {'date': DATE});
 -- Per day: the age histogram of all systems that checked in.
@@ -26,6 +28,12 @@ CREATE OR REPLACE VIEW telemetry_rbac_daily AS SELECT * FROM read_parquet('lake/
 CREATE OR REPLACE VIEW dora_deployments AS SELECT * FROM read_parquet('lake/warehouse/dora_deployments/*/*.parquet', hive_partitioning = true, hive_types = {'date': DATE});
 -- Per day and repo (and repo '*' for all repos together), for every repo with a deploy in the weeks the frequency looks at: deploys, deployment frequency and lead time with their DORA 2023 classes.
 CREATE OR REPLACE VIEW dora_daily AS SELECT * FROM read_parquet('lake/warehouse/dora_daily/*/*.parquet', hive_partitioning = true, hive_types = {'date': DATE});
+-- One row per commit and test: resource and trace figures joined; partitioned by the day the commit's first message landed.
+CREATE OR REPLACE VIEW perf_tests AS SELECT * FROM read_parquet('lake/warehouse/perf_tests/*/*.parquet', hive_partitioning = true, hive_types = {'date': DATE});
+-- One row per commit: tests run, passed, failed, total and average execution time, average memory.
+CREATE OR REPLACE VIEW perf_commits AS SELECT * FROM read_parquet('lake/warehouse/perf_commits/*/*.parquet', hive_partitioning = true, hive_types = {'date': DATE});
+-- Per commit and test that an earlier commit (landing order, within 30 days) also ran: time and memory against that run.
+CREATE OR REPLACE VIEW perf_test_changes AS SELECT * FROM read_parquet('lake/warehouse/perf_test_changes/*/*.parquet', hive_partitioning = true, hive_types = {'date': DATE});
 -- One row per raw object ingested; partitioned by landing day. records = accepted + duplicates + rejected.
 CREATE OR REPLACE VIEW ingested_objects AS SELECT * FROM read_parquet('lake/warehouse/ingested_objects/*/*.parquet', hive_partitioning = true, hive_types = {'date': DATE});
 -- Records that could not be decoded; partitioned by landing day.

@@ -6,6 +6,7 @@
 
 pub mod devops_events;
 pub mod ndjson;
+pub mod perf;
 pub mod pipelines;
 pub mod telemetry;
 
@@ -152,7 +153,7 @@ pub trait Source: Send + Sync {
 
 /// Every registered source, in the order runs process them.
 pub fn all() -> &'static [&'static dyn Source] {
-    &[&pipelines::PipelinesSource, &telemetry::TelemetrySource, &devops_events::DevopsEventsSource]
+    &[&pipelines::PipelinesSource, &telemetry::TelemetrySource, &devops_events::DevopsEventsSource, &perf::PerfSource]
 }
 
 /// The source called `name`.

@@ -38,6 +38,39 @@ pub fn json_objects<'a>(batch: &'a [LoadedObject], source: &str, outcome: &mut B
     out
 }
 
+/// A decoded JSON record: `(index in batch, 1-based position, what decoding gave, its text)`.
+pub type DecodedRecord<T> = (usize, u64, T, Vec<u8>);
+
+/// Decode every JSON record of a batch, in landing order: each line of `.ndjson`/`.jsonl` (line
+/// chunks decoded in parallel), a `.json` object whole or, when it is an array (a dump), item by
+/// item. `decode` gets the record's object index and text.
+pub fn decode_records<T: Send>(
+    batch: &[LoadedObject],
+    source: &str,
+    outcome: &mut BatchOutcome,
+    decode: impl Fn(usize, &[u8]) -> T + Sync,
+) -> Vec<DecodedRecord<T>> {
+    let objects = json_objects(batch, source, outcome);
+    let mut chunks: Vec<LineChunk<'_>> = split(&objects.lines);
+    let mut arrays: Vec<(usize, Vec<serde_json::Value>)> = Vec::new();
+    for (i, data) in objects.whole {
+        match serde_json::from_slice::<serde_json::Value>(data) {
+            Ok(serde_json::Value::Array(items)) => arrays.push((i, items)),
+            _ => chunks.push(LineChunk { object: i, first_line: 1, data }),
+        }
+    }
+    let mut decoded: Vec<DecodedRecord<T>> =
+        chunks.par_iter().flat_map_iter(|c| c.lines().map(|(n, text)| (c.object, n, decode(c.object, text), text.to_vec()))).collect();
+    for (i, items) in arrays {
+        for (n, item) in items.iter().enumerate() {
+            let text = item.to_string().into_bytes();
+            decoded.push((i, n as u64 + 1, decode(i, &text), text));
+        }
+    }
+    decoded.sort_by_key(|(object, position, _, _)| (*object, *position));
+    decoded
+}
+
 /// Target chunk size: big enough to amortise scheduling, small enough to spread a large object
 /// over all cores.
 const CHUNK_BYTES: usize = 1 << 20;

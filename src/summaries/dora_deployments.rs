@@ -43,8 +43,7 @@ impl Summary for DoraDeployments {
 
     /// A push can be the latest one for deploys up to the lookback later, on days that have events.
     fn affected_days(&self, days: &BTreeSet<NaiveDate>, manifest: &Manifest) -> BTreeSet<NaiveDate> {
-        let Some(event_days) = manifest.tables.get(DEVOPS_EVENTS.name) else { return BTreeSet::new() };
-        days.iter().flat_map(|d| event_days.range(*d..=*d + Duration::days(PUSH_LOOKBACK_DAYS)).map(|(day, _)| *day)).collect()
+        super::partition_days_within(manifest, &DEVOPS_EVENTS, days, PUSH_LOOKBACK_DAYS)
     }
 
     fn days_per_txn(&self) -> usize {

@@ -4,6 +4,9 @@
 mod dora;
 mod dora_daily;
 mod dora_deployments;
+mod perf_commits;
+mod perf_test_changes;
+mod perf_tests;
 mod pipeline_daily;
 mod telemetry;
 mod telemetry_age_daily;
@@ -19,6 +22,9 @@ use polars::prelude::*;
 
 pub use dora_daily::{ALL_REPOS, DORA_DAILY};
 pub use dora_deployments::DORA_DEPLOYMENTS;
+pub use perf_commits::PERF_COMMITS;
+pub use perf_test_changes::PERF_TEST_CHANGES;
+pub use perf_tests::PERF_TESTS;
 pub use pipeline_daily::PIPELINE_DAILY;
 pub use telemetry_age_daily::TELEMETRY_AGE_DAILY;
 pub use telemetry_averages_daily::TELEMETRY_AVERAGES_DAILY;
@@ -70,12 +76,22 @@ pub fn all() -> &'static [&'static dyn Summary] {
         &telemetry_rbac_daily::TelemetryRbacDaily,
         &dora_deployments::DoraDeployments,
         &dora_daily::DoraDaily,
+        &perf_tests::PerfTests,
+        &perf_commits::PerfCommits,
+        &perf_test_changes::PerfTestChanges,
     ]
 }
 
 /// The summary writing table `name`.
 pub fn by_table(name: &str) -> Option<&'static dyn Summary> {
     all().iter().copied().find(|s| s.table().name == name)
+}
+
+/// The partition days of `table` from each of `days` up to `reach` days later: the days whose
+/// rows a window summary may have to recompute when its input changed on `days`.
+pub(crate) fn partition_days_within(manifest: &Manifest, table: &TableDef, days: &BTreeSet<NaiveDate>, reach: i64) -> BTreeSet<NaiveDate> {
+    let Some(partitions) = manifest.tables.get(table.name) else { return BTreeSet::new() };
+    days.iter().flat_map(|d| partitions.range(*d..=*d + chrono::Duration::days(reach)).map(|(day, _)| *day)).collect()
 }
 
 /// Split a computed summary into one frame per day (without the `date` column).

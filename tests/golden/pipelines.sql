@@ -13,6 +13,7 @@ SELECT source, count(*) AS objects, sum(records) AS records, sum(accepted) AS ac
 ----
 source,objects,records,accepted,duplicates,rejected
 devops_events,6,627,589,33,5
+perf,3,15,14,1,0
 pipelines,12,630,601,25,4
 telemetry,10,614,574,14,26
 

@@ -9,9 +9,8 @@ use std::collections::{BTreeSet, HashSet};
 
 use chrono::NaiveDate;
 use polars::prelude::*;
-use rayon::prelude::*;
 
-use super::ndjson::{self, LineChunk};
+use super::ndjson;
 use super::{BatchOutcome, IngestContext, LoadedObject, Reject, Source};
 use crate::error::{PolarsContext, Result};
 use crate::generate::{DayObjects, GenerateOptions};
@@ -47,9 +46,6 @@ struct Row {
     commit_ids: Vec<String>,
 }
 
-/// A record of a batch: object, position, the decoded row or why not, and its text.
-type Decoded = (usize, u64, std::result::Result<Row, String>, Vec<u8>);
-
 /// What makes two events the same.
 type Key = (i64, String, String, Option<String>);
 
@@ -73,26 +69,7 @@ impl Source for DevopsEventsSource {
 
     fn ingest(&self, batch: &[LoadedObject], ctx: &IngestContext<'_>, txn: &mut Txn) -> Result<BatchOutcome> {
         let mut outcome = BatchOutcome::new(batch.len());
-        let objects = ndjson::json_objects(batch, self.name(), &mut outcome);
-        let mut chunks: Vec<LineChunk<'_>> = ndjson::split(&objects.lines);
-        // A .json object is one event, or an array of them (a dump from the server).
-        let mut arrays: Vec<(usize, Vec<serde_json::Value>)> = Vec::new();
-        for (i, data) in objects.whole {
-            match serde_json::from_slice::<serde_json::Value>(data) {
-                Ok(serde_json::Value::Array(items)) => arrays.push((i, items)),
-                _ => chunks.push(LineChunk { object: i, first_line: 1, data }),
-            }
-        }
-        let mut decoded: Vec<Decoded> = chunks
-            .par_iter()
-            .flat_map_iter(|c| c.lines().map(move |(n, text)| (c.object, n, decode_row(text, &batch[c.object]), text.to_vec())))
-            .collect();
-        for (i, items) in arrays {
-            for (n, item) in items.iter().enumerate() {
-                let text = item.to_string().into_bytes();
-                decoded.push((i, n as u64 + 1, decode_row(&text, &batch[i]), text));
-            }
-        }
+        let decoded = ndjson::decode_records(batch, self.name(), &mut outcome, |i, text| decode_row(text, &batch[i]));
 
         let days: BTreeSet<NaiveDate> = decoded.iter().filter_map(|(_, _, r, _)| r.as_ref().ok()).map(|r| date_of_micros(r.time)).collect();
         let mut seen = existing_keys(ctx.warehouse, &days)?;
