@@ -29,5 +29,6 @@ bench-telemetry days="10" per_day="200000":
 
 # regenerate sample-data/ (deterministic; hand-written objects such as legacy-sender.ndjson stay)
 sample-data:
+    rm -rf sample-data/raw/commits
     rm -f sample-data/raw/*/dt=*/part-* sample-data/raw/*/dt=*/single-* sample-data/raw/*/dt=*/checkin* sample-data/raw/*/dt=*/events.ndjson sample-data/raw/*/dt=*/sender-dump.json sample-data/raw/*/dt=*/messages.ndjson
     cargo run -- --raw sample-data/raw generate --days 3 --per-day 200 --start 2026-10-01

@@ -12,6 +12,8 @@ CREATE OR REPLACE VIEW telemetry_components AS SELECT * FROM read_parquet('lake/
 CREATE OR REPLACE VIEW devops_events AS SELECT * FROM read_parquet('lake/warehouse/devops_events/*/*.parquet', hive_partitioning = true, hive_types = {'date': DATE});
 -- One row per test of a resource or trace message (redelivered messages once); partitioned by the day the commit's first message landed.
 CREATE OR REPLACE VIEW perf_samples AS SELECT * FROM read_parquet('lake/warehouse/perf_samples/*/*.parquet', hive_partitioning = true, hive_types = {'date': DATE});
+-- One row per project and commit hash (the first delivery); partitioned by the UTC day of authored_at.
+CREATE OR REPLACE VIEW commits AS SELECT * FROM read_parquet('lake/warehouse/commits/*/*.parquet', hive_partitioning = true, hive_types = {'date': DATE});
 -- Per UTC day, project and default_branch: pipeline count and PERCENTILE_CONT (linear) percentiles.
 CREATE OR REPLACE VIEW pipeline_daily AS SELECT * FROM read_parquet('lake/warehouse/pipeline_daily/*/*.parquet', hive_partitioning = true, hive_types = {'date': DATE});
 -- Per day: the age histogram of all systems that checked in.

@@ -198,7 +198,7 @@ fn corrupt_inputs_land_in_rejects_and_the_run_goes_on() {
 #[test]
 fn killed_at_any_commit_point_then_rerun_ends_as_one_clean_run() {
     let config =
-        "[sources.pipelines]\nretention_days = 3\n[sources.devops_events]\nretention_days = 3\n[sources.perf]\nretention_days = 3\n";
+        "[sources.pipelines]\nretention_days = 3\n[sources.devops_events]\nretention_days = 3\n[sources.perf]\nretention_days = 3\n[sources.commits]\nretention_days = 3\n";
     let reference = Lake::new();
     std::fs::write(reference.dir.path().join("pipelake.toml"), config).unwrap();
     reference.generate(3, 150);
@@ -237,7 +237,7 @@ fn prune_deletes_only_what_was_ingested() {
     let lake = Lake::new();
     std::fs::write(
         lake.dir.path().join("pipelake.toml"),
-        "[sources.pipelines]\nretention_days = 1\n[sources.devops_events]\nretention_days = 1\n[sources.perf]\nretention_days = 1\n",
+        "[sources.pipelines]\nretention_days = 1\n[sources.devops_events]\nretention_days = 1\n[sources.perf]\nretention_days = 1\n[sources.commits]\nretention_days = 1\n",
     )
     .unwrap();
     lake.generate(2, 50);

@@ -52,20 +52,26 @@ pub struct DayObjects {
     pub records: u64,
 }
 
+/// SplitMix64's output function.
+fn mix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
 /// A small, fast, deterministic generator (SplitMix64).
 pub struct Rng(u64);
 
 impl Rng {
+    /// A generator for `seed`. The seed is scrambled first: seeds that differ by a multiple of
+    /// SplitMix's step (as day-derived seeds do) would otherwise give overlapping sequences.
     pub fn new(seed: u64) -> Self {
-        Rng(seed)
+        Rng(mix(seed))
     }
 
     pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        mix(self.0)
     }
 
     /// Uniform in `lo..=hi`.
@@ -80,5 +86,21 @@ impl Rng {
 
     pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
         &items[(self.next_u64() % items.len() as u64) as usize]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seeds_a_step_apart_do_not_overlap() {
+        // Regression: day-derived seeds one SplitMix step apart gave the same values shifted by
+        // one call, so generated commits repeated across days.
+        let mut a = Rng::new(7);
+        let mut b = Rng::new(7u64.wrapping_add(0x9E37_79B9_7F4A_7C15));
+        let first: Vec<u64> = (0..8).map(|_| a.next_u64()).collect();
+        let second: Vec<u64> = (0..8).map(|_| b.next_u64()).collect();
+        assert!(second.iter().all(|v| !first.contains(v)));
     }
 }

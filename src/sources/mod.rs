@@ -4,6 +4,7 @@
 //! appended to its tables, deduplicated against the warehouse, and accounts for every record:
 //! accepted, duplicate or rejected.
 
+pub mod commits;
 pub mod devops_events;
 pub mod ndjson;
 pub mod perf;
@@ -151,12 +152,42 @@ pub trait Source: Send + Sync {
     fn generate(&self, options: &GenerateOptions, day_index: u32, date: NaiveDate) -> DayObjects;
 }
 
+/// A stable 64-bit fingerprint of some bytes (FNV-1a), for dedup keys that are not numbers:
+/// equal bytes, equal keys, in every version of pipelake.
+pub fn fingerprint(bytes: &[u8]) -> i64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h as i64
+}
+
 /// Every registered source, in the order runs process them.
 pub fn all() -> &'static [&'static dyn Source] {
-    &[&pipelines::PipelinesSource, &telemetry::TelemetrySource, &devops_events::DevopsEventsSource, &perf::PerfSource]
+    &[
+        &pipelines::PipelinesSource,
+        &telemetry::TelemetrySource,
+        &devops_events::DevopsEventsSource,
+        &perf::PerfSource,
+        &commits::CommitsSource,
+    ]
 }
 
 /// The source called `name`.
 pub fn by_name(name: &str) -> Option<&'static dyn Source> {
     all().iter().copied().find(|s| s.name() == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprints_never_change() {
+        // FNV-1a's published test vectors: keys written by one version must match the next.
+        assert_eq!(fingerprint(b"") as u64, 0xcbf29ce484222325);
+        assert_eq!(fingerprint(b"a") as u64, 0xaf63dc4c8601ec8c);
+        assert_ne!(fingerprint(b"{\"a\": 1}"), fingerprint(b"{\"a\": 2}"));
+    }
 }

@@ -10,6 +10,7 @@ use polars::prelude::*;
 use super::dora::{median, PUSH_LOOKBACK_DAYS};
 use super::{Summary, SummaryContext};
 use crate::error::{PolarsContext, Result};
+use crate::sources::commits::COMMITS;
 use crate::sources::devops_events::DEVOPS_EVENTS;
 use crate::timestamp::{date_of_micros, date_to_days, MICROS_PER_DAY};
 use crate::warehouse::{columns, Manifest, TableDef, TableKind};
@@ -25,7 +26,8 @@ pub static DORA_DEPLOYMENTS: TableDef = TableDef {
         "commits" "BIGINT" "commit ids the deploy's metadata names (0 when none or not JSON)",
         "commits_matched" "BIGINT" "of those, commits with a push of the same repo at or before the deploy (within 90 days)",
         "lead_time_seconds" "DOUBLE" "median over the matched commits of deploy_time - time of the latest such push; NULL when none matched",
-        "commit_lead_time_seconds" "DOUBLE" "median of deploy_time - the commit's authored time (Four Keys); NULL until the commits source knows the commits",
+        "commits_known" "BIGINT" "of the named commits, those the commits source knows (same project as the repo; short and full hashes matched by prefix, at least 7 characters), authored at or before the deploy within 90 days",
+        "commit_lead_time_seconds" "DOUBLE" "median over the known commits of deploy_time - authored_at (the Four Keys rule); NULL when none is known",
     ],
 };
 
@@ -37,11 +39,11 @@ impl Summary for DoraDeployments {
     }
 
     fn inputs(&self) -> &'static [&'static TableDef] {
-        static INPUTS: [&TableDef; 1] = [&DEVOPS_EVENTS];
+        static INPUTS: [&TableDef; 2] = [&DEVOPS_EVENTS, &COMMITS];
         &INPUTS
     }
 
-    /// A push can be the latest one for deploys up to the lookback later, on days that have events.
+    /// A push or a commit counts for deploys up to the lookback later, on days that have events.
     fn affected_days(&self, days: &BTreeSet<NaiveDate>, manifest: &Manifest) -> BTreeSet<NaiveDate> {
         super::partition_days_within(manifest, &DEVOPS_EVENTS, days, PUSH_LOOKBACK_DAYS)
     }
@@ -82,6 +84,8 @@ impl Summary for DoraDeployments {
         pushes.sort();
         deploys.sort_by(|a, b| (a.time, &a.repo).cmp(&(b.time, &b.repo)));
         let leads: Vec<(usize, Option<f64>)> = deploys.iter().map(|d| pushes.lead_time(&d.repo, d.time, &d.commits)).collect();
+        let history = History::read(ctx, &span)?;
+        let from_commits: Vec<(usize, Option<f64>)> = deploys.iter().map(|d| history.lead_time(&d.repo, d.time, &d.commits)).collect();
         let df = DataFrame::new_infer_height(vec![
             Int32Chunked::from_iter_values("date".into(), deploys.iter().map(|d| date_to_days(date_of_micros(d.time))))
                 .into_date()
@@ -93,7 +97,8 @@ impl Summary for DoraDeployments {
             Column::new("commits".into(), deploys.iter().map(|d| d.commits.len() as i64).collect::<Vec<_>>()),
             Column::new("commits_matched".into(), leads.iter().map(|(m, _)| *m as i64).collect::<Vec<_>>()),
             Column::new("lead_time_seconds".into(), leads.iter().map(|(_, l)| *l).collect::<Vec<_>>()),
-            Column::full_null("commit_lead_time_seconds".into(), deploys.len(), &DataType::Float64),
+            Column::new("commits_known".into(), from_commits.iter().map(|(m, _)| *m as i64).collect::<Vec<_>>()),
+            Column::new("commit_lead_time_seconds".into(), from_commits.iter().map(|(_, l)| *l).collect::<Vec<_>>()),
         ])
         .context("dora_deployments rows")?;
         Ok(Some(df))
@@ -136,6 +141,64 @@ impl Pushes {
     }
 }
 
+/// Authored times of the commits the `commits` source knows, by project, sorted by hash.
+#[derive(Default)]
+struct History(HashMap<String, Vec<(String, i64)>>);
+
+/// Shortest hash prefix matched against a longer one.
+const MIN_PREFIX: usize = 7;
+
+impl History {
+    fn read(ctx: &SummaryContext<'_>, days: &[NaiveDate]) -> Result<History> {
+        let mut out = History::default();
+        let Some(df) = ctx.warehouse.read_days(&COMMITS, days, Some(&["project", "hash", "authored_at"]))? else { return Ok(out) };
+        let project = df.column("project").and_then(|c| c.str().cloned()).context("commits project")?;
+        let hash = df.column("hash").and_then(|c| c.str().cloned()).context("commits hash")?;
+        let authored = df.column("authored_at").and_then(|c| c.datetime().cloned()).context("commits authored_at")?;
+        for ((p, h), t) in project.iter().zip(hash.iter()).zip(authored.physical().iter()) {
+            if let (Some(p), Some(h), Some(t)) = (p, h, t) {
+                out.0.entry(p.to_string()).or_default().push((h.to_string(), t));
+            }
+        }
+        out.0.values_mut().for_each(|v| v.sort());
+        Ok(out)
+    }
+
+    /// When `commit` of `project` was authored: the known commit whose hash it is a prefix of,
+    /// or which is a prefix of it; `None` when none or two different commits match.
+    fn authored(&self, project: &str, commit: &str) -> Option<i64> {
+        let commits = self.0.get(project)?;
+        let commit = commit.to_ascii_lowercase();
+        let mut found: Vec<&(String, i64)> = Vec::new();
+        // Known hashes that start with the commit (the commit is short)...
+        if commit.len() >= MIN_PREFIX {
+            let from = commits.partition_point(|(h, _)| h.as_str() < commit.as_str());
+            found.extend(commits[from..].iter().take_while(|(h, _)| h.starts_with(&commit)));
+        }
+        // ...and known short hashes the commit starts with.
+        for len in MIN_PREFIX..commit.len() {
+            if let Ok(i) = commits.binary_search_by(|(h, _)| h.as_str().cmp(&commit[..len])) {
+                found.push(&commits[i]);
+            }
+        }
+        // The same commit may be known by a short and a full hash; two different ones are ambiguous.
+        let (longest, t) = found.iter().max_by_key(|(h, _)| h.len())?;
+        found.iter().all(|(h, _)| longest.starts_with(h.as_str())).then_some(*t)
+    }
+
+    /// How many of a deploy's commits are known, and the median of deploy time - authored time.
+    fn lead_time(&self, repo: &str, deploy_time: i64, commits: &[String]) -> (usize, Option<f64>) {
+        let earliest = (deploy_time.div_euclid(MICROS_PER_DAY) - PUSH_LOOKBACK_DAYS) * MICROS_PER_DAY;
+        let mut seconds: Vec<f64> = commits
+            .iter()
+            .filter_map(|c| self.authored(repo, c))
+            .filter(|t| (earliest..=deploy_time).contains(t))
+            .map(|t| (deploy_time - t) as f64 / 1e6)
+            .collect();
+        (seconds.len(), median(&mut seconds))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -143,6 +206,31 @@ mod tests {
 
     fn t(s: &str) -> i64 {
         parse_micros(s).unwrap()
+    }
+
+    #[test]
+    fn commits_match_short_and_full_hashes_by_prefix() {
+        let mut history = History::default();
+        let full = "1a2b3c4d5e6f7a8b9c0d1a2b3c4d5e6f7a8b9c0d";
+        history.0.insert(
+            "api".into(),
+            vec![(full.into(), t("2024-01-01 00:00:00")), ("ffff0000".into(), t("2024-01-02 00:00:00")), ("ffff0001".into(), 0)],
+        );
+        history.0.values_mut().for_each(|v| v.sort());
+        let deploy = t("2024-01-03 00:00:00");
+        // A deploy naming the 8-character short hash finds the full one, and the other way round.
+        assert_eq!(history.authored("api", "1a2b3c4d"), Some(t("2024-01-01 00:00:00")));
+        assert_eq!(history.authored("api", "ffff0000aaaabbbbccccddddeeeeffff00001111"), Some(t("2024-01-02 00:00:00")));
+        // Known by its short and its full hash: one commit.
+        history.0.get_mut("api").unwrap().push(("1a2b3c4d".into(), t("2024-01-01 00:00:00")));
+        history.0.values_mut().for_each(|v| v.sort());
+        assert_eq!(history.authored("api", "1a2b3c4d5e6f"), Some(t("2024-01-01 00:00:00")));
+        // Too short to trust, ambiguous, another project: not known.
+        assert_eq!(history.authored("api", "1a2b3c"), None);
+        assert_eq!(history.authored("api", "ffff000"), None);
+        assert_eq!(history.authored("web", "1a2b3c4d"), None);
+        let commits = ["1a2b3c4d".to_string(), "ffff0000".into(), "unknown1".into()];
+        assert_eq!(history.lead_time("api", deploy, &commits), (2, Some(1.5 * 86_400.0)));
     }
 
     #[test]

@@ -40,7 +40,7 @@ pub(super) fn day(options: &GenerateOptions, day_index: u32, date: NaiveDate) ->
                 trace.push(format!("({s}'test_{t:03}', {calls}{long}, {}, {}, {}, {raised})", calls * 7, t % 5, t % 3));
             }
             let mut resource_literal = format!("[{}]", resource.join(", "));
-            if rng.chance(0.02) {
+            if rng.chance(0.05) {
                 resource_literal.truncate(resource_literal.len() / 2);
             }
             let msg = json!({"_key": key, "git_commit": commit, "avg_mem": "48213.12", "avg_time": format!("{:.5}", 0.01),
