@@ -32,6 +32,9 @@ struct Cli {
     /// Log lines as text or as JSON (one object per line) [default: text]
     #[arg(long, global = true, env = "PIPELAKE_LOG_FORMAT", value_enum)]
     log_format: Option<LogFormat>,
+    /// Seconds a writing command waits for another job on the same warehouse [default: 0, stop at once]
+    #[arg(long, global = true, env = "PIPELAKE_WAIT", value_name = "SECONDS")]
+    wait: Option<u64>,
     #[command(subcommand)]
     command: Command,
 }
@@ -154,8 +157,13 @@ pub fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let overrides =
-        Overrides { config: cli.config.clone(), raw: cli.raw.clone(), warehouse: cli.warehouse.clone(), log_format: cli.log_format };
+    let overrides = Overrides {
+        config: cli.config.clone(),
+        raw: cli.raw.clone(),
+        warehouse: cli.warehouse.clone(),
+        log_format: cli.log_format,
+        wait_seconds: cli.wait,
+    };
     let settings = match Settings::resolve(overrides) {
         Ok(s) => s,
         Err(e) => {
@@ -201,7 +209,14 @@ fn execute(command: Command, settings: Settings) -> anyhow::Result<()> {
             });
         }
         command => {
-            let mut lake = Pipelake::open(settings, Progress::auto())?;
+            let writing = match &command {
+                Command::Run { .. } => Some("run"),
+                Command::Ingest { .. } => Some("ingest"),
+                Command::Summarize { .. } => Some("summarize"),
+                Command::Prune { dry_run: false, .. } => Some("prune"),
+                _ => None,
+            };
+            let mut lake = Pipelake::open(settings, Progress::auto(), writing)?;
             run_command(&mut lake, command, json)?;
         }
     }

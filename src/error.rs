@@ -32,6 +32,9 @@ pub enum Error {
     /// The warehouse bookkeeping under `_pipelake/` is unreadable or inconsistent.
     #[error("bookkeeping {location}: {message}")]
     Bookkeeping { location: String, message: String },
+    /// Another pipelake job holds the warehouse (and waiting was not asked for, or timed out).
+    #[error("{0}")]
+    Busy(String),
     /// Local I/O outside the object store (terminal, temp files).
     #[error("{context}: {source}")]
     Io {

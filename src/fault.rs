@@ -36,3 +36,11 @@ pub fn point(name: &str) {
         std::process::exit(137);
     }
 }
+
+/// Hold the warehouse for `PIPELAKE_HOLD` seconds once the writer lock is taken, so that tests
+/// can run a second job against a busy warehouse deterministically.
+pub fn hold() {
+    if let Some(seconds) = std::env::var("PIPELAKE_HOLD").ok().and_then(|s| s.parse::<f64>().ok()) {
+        std::thread::sleep(std::time::Duration::from_secs_f64(seconds));
+    }
+}

@@ -51,6 +51,8 @@ pub struct Overrides {
     pub raw: Option<String>,
     pub warehouse: Option<String>,
     pub log_format: Option<LogFormat>,
+    /// Seconds to wait for another job writing to the warehouse.
+    pub wait_seconds: Option<u64>,
 }
 
 /// The resolved settings of one invocation.
@@ -64,8 +66,28 @@ pub struct Settings {
     pub retention_days: BTreeMap<String, Option<u32>>,
     /// Most bytes of raw objects decoded in one transaction.
     pub batch_bytes: u64,
+    /// How long a writing command waits for another one on the same warehouse (0: stop at once).
+    pub wait_seconds: u64,
+    /// On object stores, how long the writer's lease outlives its last renewal: the longest a
+    /// crashed job keeps others out.
+    pub lease_seconds: u64,
     /// The config file that was read, if any.
     pub config_file: Option<PathBuf>,
+}
+
+/// The lease length: `PIPELAKE_LEASE_SECONDS`, else the config file, else the default; at least 2.
+fn lease_seconds(from_file: Option<u64>) -> Result<u64> {
+    let from_env = match std::env::var("PIPELAKE_LEASE_SECONDS") {
+        Ok(v) => Some(
+            v.trim().parse::<u64>().map_err(|_| Error::usage(format!("PIPELAKE_LEASE_SECONDS must be a number of seconds, not {v:?}")))?,
+        ),
+        Err(_) => None,
+    };
+    let seconds = from_env.or(from_file).unwrap_or(crate::warehouse::lock::DEFAULT_LEASE_SECONDS);
+    if seconds < 2 {
+        return Err(Error::usage("lease_seconds must be at least 2"));
+    }
+    Ok(seconds)
 }
 
 /// The config file, `pipelake.toml`.
@@ -77,6 +99,8 @@ struct ConfigFile {
     log_format: Option<LogFormat>,
     deployment: Option<Deployment>,
     batch_megabytes: Option<u64>,
+    wait_seconds: Option<u64>,
+    lease_seconds: Option<u64>,
     #[serde(default)]
     sources: BTreeMap<String, SourceConfig>,
 }
@@ -133,6 +157,8 @@ impl Settings {
             deployment: file.deployment.unwrap_or_default(),
             retention_days,
             batch_bytes: batch_megabytes << 20,
+            wait_seconds: overrides.wait_seconds.or(file.wait_seconds).unwrap_or(0),
+            lease_seconds: lease_seconds(file.lease_seconds)?,
             config_file,
         })
     }

@@ -12,7 +12,7 @@ use object_store::local::LocalFileSystem;
 use object_store::memory::InMemory;
 use object_store::path::Path;
 use object_store::prefix::PrefixStore;
-use object_store::{ObjectMeta, ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload};
+use object_store::{ObjectMeta, ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload, UpdateVersion};
 use tokio::runtime::Runtime;
 
 use crate::error::{Error, Result};
@@ -133,6 +133,30 @@ impl Location {
             Ok(_) => Ok(true),
             Err(object_store::Error::AlreadyExists { .. }) => Ok(false),
             Err(e) => Err(Error::store("create", self.display(key), e)),
+        }
+    }
+
+    /// Read an object with the version a conditional update names, or `None` when it does not exist.
+    pub fn get_versioned(&self, key: &str) -> Result<Option<(Bytes, UpdateVersion)>> {
+        let path = Path::from(key);
+        let result = match self.block_on(self.store.get(&path)) {
+            Ok(r) => r,
+            Err(object_store::Error::NotFound { .. }) => return Ok(None),
+            Err(e) => return Err(Error::store("read", self.display(key), e)),
+        };
+        let version = UpdateVersion { e_tag: result.meta.e_tag.clone(), version: result.meta.version.clone() };
+        let bytes = self.block_on(result.bytes()).map_err(|e| Error::store("read", self.display(key), e))?;
+        Ok(Some((bytes, version)))
+    }
+
+    /// Write an object only if `mode` holds (`Create`: it does not exist; `Update`: it is still
+    /// at that version). Returns the new version, or `None` when the condition failed.
+    pub fn put_conditional(&self, key: &str, bytes: Bytes, mode: PutMode) -> Result<Option<UpdateVersion>> {
+        let opts = PutOptions { mode, ..Default::default() };
+        match self.block_on(self.store.put_opts(&Path::from(key), PutPayload::from(bytes), opts)) {
+            Ok(r) => Ok(Some(UpdateVersion { e_tag: r.e_tag, version: r.version })),
+            Err(object_store::Error::AlreadyExists { .. } | object_store::Error::Precondition { .. }) => Ok(None),
+            Err(e) => Err(Error::store("conditional write", self.display(key), e)),
         }
     }
 

@@ -65,9 +65,11 @@ pub struct RunReport {
 }
 
 impl Pipelake {
-    /// Open the raw lake and the warehouse named by `settings`, finishing any transaction a
-    /// killed run committed.
-    pub fn open(settings: Settings, progress: Progress) -> Result<Self> {
+    /// Open the raw lake and the warehouse named by `settings`. With `writing` (the command's
+    /// name) the warehouse is taken for that command, waiting up to `wait_seconds` for another
+    /// writer, and any transaction a killed run left is finished or discarded; without, it is
+    /// only read.
+    pub fn open(settings: Settings, progress: Progress, writing: Option<&str>) -> Result<Self> {
         let runtime = Arc::new(
             tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(2)
@@ -76,7 +78,14 @@ impl Pipelake {
                 .map_err(|source| Error::Io { context: "start I/O runtime".into(), source })?,
         );
         let raw = Location::open(&settings.raw, false, runtime.clone())?;
-        let warehouse = Warehouse::open(Location::open(&settings.warehouse, true, runtime)?)?;
+        let warehouse = match writing {
+            Some(command) => {
+                let wait = std::time::Duration::from_secs(settings.wait_seconds);
+                let lease = std::time::Duration::from_secs(settings.lease_seconds);
+                Warehouse::open_for_writing(Location::open(&settings.warehouse, true, runtime)?, command, wait, lease)?
+            }
+            None => Warehouse::open_read_only(Location::open(&settings.warehouse, false, runtime)?)?,
+        };
         Ok(Pipelake { settings, raw, warehouse, progress })
     }
 

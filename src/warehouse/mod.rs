@@ -7,6 +7,7 @@
 //! that a killed run left half-applied and discards an uncommitted one.
 
 mod keys;
+pub mod lock;
 mod manifest;
 mod parquet;
 mod tables;
@@ -23,9 +24,10 @@ use chrono::NaiveDate;
 use polars::prelude::*;
 use rayon::prelude::*;
 
-use crate::error::{PolarsContext, Result};
+use crate::error::{Error, PolarsContext, Result};
 use crate::lake::Location;
 use crate::timestamp::date_to_days;
+use lock::WriterLock;
 
 /// Bookkeeping folder.
 pub const META_DIR: &str = "_pipelake";
@@ -37,13 +39,26 @@ const STAGING_DIR: &str = "_pipelake/staging";
 pub struct Warehouse {
     location: Location,
     manifest: Manifest,
+    /// Held by a warehouse opened for writing.
+    writer: Option<WriterLock>,
 }
 
 impl Warehouse {
-    /// Open the warehouse at `location`, first finishing or discarding what a killed run left.
-    pub fn open(location: Location) -> Result<Self> {
+    /// Open the warehouse at `location` to write to it as `command`: wait up to `wait` for any
+    /// other writer (holding a lease of `lease` on object stores), then finish or discard what
+    /// a killed run left.
+    pub fn open_for_writing(location: Location, command: &str, wait: std::time::Duration, lease: std::time::Duration) -> Result<Self> {
+        let writer = WriterLock::acquire(&location, command, wait, lease)?;
+        crate::fault::hold();
         let manifest = txn::recover(&location)?;
-        Ok(Warehouse { location, manifest })
+        Ok(Warehouse { location, manifest, writer: Some(writer) })
+    }
+
+    /// Open the warehouse at `location` to read its committed state; changes nothing, takes no
+    /// lock (a writer's staged files are not a reader's business).
+    pub fn open_read_only(location: Location) -> Result<Self> {
+        let manifest = txn::load(&location)?;
+        Ok(Warehouse { location, manifest, writer: None })
     }
 
     /// The committed state.
@@ -65,6 +80,10 @@ impl Warehouse {
     pub fn commit(&mut self, txn: Txn) -> Result<()> {
         if txn.is_noop(&self.manifest) {
             return Ok(());
+        }
+        match &self.writer {
+            Some(writer) => writer.ensure_held()?,
+            None => return Err(Error::bookkeeping(self.location.url(), "opened read-only: cannot commit")),
         }
         self.manifest = txn.commit(&self.location)?;
         Ok(())

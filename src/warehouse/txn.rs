@@ -223,11 +223,16 @@ fn publish(location: &Location, record: &TxnRecord) -> Result<()> {
 
 /// Load the committed state, publishing a committed transaction a killed run left behind and
 /// discarding staged files of uncommitted ones.
+/// The committed manifest as it stands, without touching anything (for readers).
+pub(super) fn load(location: &Location) -> Result<Manifest> {
+    match location.get_opt(MANIFEST_KEY)? {
+        Some(bytes) => serde_json::from_slice(&bytes).map_err(|e| Error::bookkeeping(location.display(MANIFEST_KEY), e)),
+        None => Ok(Manifest::default()),
+    }
+}
+
 pub(super) fn recover(location: &Location) -> Result<Manifest> {
-    let mut manifest: Manifest = match location.get_opt(MANIFEST_KEY)? {
-        Some(bytes) => serde_json::from_slice(&bytes).map_err(|e| Error::bookkeeping(location.display(MANIFEST_KEY), e))?,
-        None => Manifest::default(),
-    };
+    let mut manifest = load(location)?;
     let mut records: Vec<String> = location.list(TXN_DIR)?.into_iter().map(|m| m.location.to_string()).collect();
     records.sort();
     for key in records {

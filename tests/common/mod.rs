@@ -40,6 +40,8 @@ impl Lake {
         c.current_dir(self.dir.path())
             .env_remove("PIPELAKE_FAULT")
             .env_remove("PIPELAKE_CONFIG")
+            .env_remove("PIPELAKE_HOLD")
+            .env_remove("PIPELAKE_WAIT")
             .env("PIPELAKE_LOG", "warn")
             .arg("--raw")
             .arg(self.raw())

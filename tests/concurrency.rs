@@ -1,0 +1,98 @@
+//! Two jobs on one warehouse: the second waits or stops with a clear message, never writes in
+//! between; readers are never blocked; a crashed holder's lease expires. Real processes, on
+//! local disk and against the in-process S3 server (which honours conditional writes).
+
+mod common;
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::s3::S3Server;
+use common::{assert_success, scalar, Lake};
+
+/// Wait until `ready` holds, at most 30 s.
+fn until(what: &str, mut ready: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !ready() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn spawn_holding(mut c: Command, seconds: &str) -> Child {
+    c.env("PIPELAKE_HOLD", seconds).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap()
+}
+
+#[test]
+fn a_second_writer_stops_or_waits_and_readers_go_on_on_local_disk() {
+    let lake = Lake::new();
+    lake.generate(2, 50);
+    let lock_file = lake.warehouse().join("_pipelake/writer.lock");
+    let first = spawn_holding(lake.cmd(&["run", "--date", "2026-10-02"]), "3");
+    let pid = first.id().to_string();
+    until("the first run to take the warehouse", || std::fs::read_to_string(&lock_file).is_ok_and(|t| t.contains(&pid)));
+
+    // Without --wait: one line naming the holder, exit 1, nothing written.
+    let out = lake.cmd(&["ingest"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let last = stderr.lines().last().unwrap_or_default();
+    assert!(last.contains("is busy: `pipelake run`") && last.contains(&format!("pid {pid}")) && last.contains("--wait"), "{stderr}");
+    // Readers are not blocked.
+    assert_success(&lake.cmd(&["status"]).output().unwrap(), &["status"]);
+
+    // With --wait: it runs once the first is done, then finds nothing left to ingest.
+    let started = Instant::now();
+    let out = lake.cmd(&["--wait", "60", "--log-format", "json", "ingest"]).output().unwrap();
+    assert_success(&out, &["ingest"]);
+    assert!(started.elapsed() > Duration::from_millis(500));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(report["sources"].as_array().unwrap().iter().all(|s| s["objects"] == 0), "{report}");
+    assert_success(&first.wait_with_output().unwrap(), &["run"]);
+
+    let db = lake.duckdb();
+    assert_eq!(scalar(&db, "SELECT count(*) - count(DISTINCT raw_key) FROM ingested_objects"), 0);
+    assert_eq!(scalar(&db, "SELECT count(*) FROM ingested_objects WHERE records <> accepted + duplicates + rejected"), 0);
+}
+
+fn s3(server: &S3Server, dir: &std::path::Path, args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_pipelake"));
+    c.current_dir(dir)
+        .env_remove("PIPELAKE_FAULT")
+        .env("PIPELAKE_LOG", "warn")
+        .envs(server.env())
+        .args(["--raw", "s3://lake/raw", "--warehouse", "s3://lake/warehouse"])
+        .args(args);
+    c
+}
+
+#[test]
+fn the_lease_on_s3_keeps_a_second_writer_out_and_expires_after_a_crash() {
+    let server = S3Server::start("lake");
+    let dir = tempfile::tempdir().unwrap();
+    let ok = |args: &[&str]| assert_success(&s3(&server, dir.path(), args).output().unwrap(), args);
+    ok(&["generate", "--days", "1", "--per-day", "20", "--start", "2026-10-01", "--source", "pipelines"]);
+    let lease = server.root.path().join("lake/warehouse/_pipelake/lease.json");
+
+    let first = spawn_holding(s3(&server, dir.path(), &["ingest"]), "3");
+    until("the first job's lease", || lease.exists());
+    let out = s3(&server, dir.path(), &["summarize"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is busy: `pipelake ingest`"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_success(&first.wait_with_output().unwrap(), &["ingest"]);
+    assert!(!lease.exists(), "the lease is given back when the job ends");
+
+    // A holder that crashed left its lease behind: while it runs it blocks, once expired it does not.
+    let crashed = |expires: chrono::DateTime<chrono::Utc>| {
+        serde_json::json!({"id": "dead", "command": "run", "host": "elsewhere", "pid": 4242,
+            "since": "2026-10-01T00:00:00Z", "expires": expires})
+        .to_string()
+    };
+    std::fs::write(&lease, crashed(chrono::Utc::now() + chrono::Duration::minutes(5))).unwrap();
+    let out = s3(&server, dir.path(), &["run", "--date", "2026-10-01"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("pid 4242 on elsewhere"));
+    std::fs::write(&lease, crashed(chrono::Utc::now() - chrono::Duration::seconds(1))).unwrap();
+    ok(&["run", "--date", "2026-10-01"]);
+    assert!(!lease.exists());
+}
