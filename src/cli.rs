@@ -83,6 +83,18 @@ enum Command {
     },
     /// Print the DuckDB CREATE VIEW statements over the warehouse.
     Views,
+    /// Write one self-contained HTML report (opens offline): pipelines, DORA, telemetry, perf.
+    Report {
+        /// First event day [default: the first with data]
+        #[arg(long, value_parser = parse_date)]
+        from: Option<NaiveDate>,
+        /// Last event day [default: the last with data]
+        #[arg(long, value_parser = parse_date)]
+        to: Option<NaiveDate>,
+        /// Where to write the HTML file
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
     /// Per source: objects seen, ingested, pending, rejected records; per table: rows, days, last day.
     Status {
         #[arg(long, value_enum, default_value = "text")]
@@ -282,6 +294,24 @@ fn run_command(lake: &mut Pipelake, command: Command, json: bool) -> anyhow::Res
             });
         }
         Command::Query { sql, format } => print!("{}", query::query(lake.warehouse(), &sql, format)?),
+        Command::Report { from, to, out } => {
+            if let (Some(f), Some(t)) = (from, to) {
+                if f > t {
+                    return Err(Error::usage(format!("--from {f} is after --to {t}")).into());
+                }
+            }
+            let html = pipelake::report::render(lake.warehouse(), from, to)?;
+            // Written whole next to its place, then moved there: never a half-written report.
+            let dir = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+            let mut tmp = tempfile::NamedTempFile::new_in(dir).with_context(|| format!("write {}", out.display()))?;
+            std::io::Write::write_all(&mut tmp, html.as_bytes()).with_context(|| format!("write {}", out.display()))?;
+            tmp.persist(&out).with_context(|| format!("write {}", out.display()))?;
+            if !json {
+                println!("wrote {} ({} bytes)", out.display(), html.len());
+            } else {
+                println!("{}", serde_json::json!({"report": out, "bytes": html.len()}));
+            }
+        }
         Command::Views => {
             let root = lake
                 .warehouse()

@@ -11,6 +11,7 @@ pub mod generate;
 pub mod lake;
 pub mod progress;
 pub mod query;
+pub mod report;
 pub mod run;
 pub mod settings;
 pub mod sources;

@@ -1,0 +1,281 @@
+//! `pipelake report`: one self-contained HTML file (inline SVG, no network) with what people look
+//! at: pipelines, DORA metrics, telemetry and perf. Every figure comes from SQL over the same
+//! DuckDB views analysts use; a source without data in the range says so instead of drawing
+//! empty axes.
+
+mod svg;
+
+use std::fmt::Write;
+
+use chrono::NaiveDate;
+use duckdb::types::Value;
+use duckdb::Connection;
+
+use self::svg::{bars, esc, lines, Series};
+use crate::error::Result;
+use crate::query;
+use crate::warehouse::Warehouse;
+
+/// The report for event days `from..=to` (all days when not given), as HTML.
+pub fn render(warehouse: &Warehouse, from: Option<NaiveDate>, to: Option<NaiveDate>) -> Result<String> {
+    let (conn, _mirror) = query::connect(warehouse)?;
+    let range = Range {
+        from: from.unwrap_or(NaiveDate::from_ymd_opt(1, 1, 1).expect("a date")),
+        to: to.unwrap_or(NaiveDate::from_ymd_opt(9999, 12, 31).expect("a date")),
+    };
+    let mut body = String::new();
+    for section in [pipelines, dora, telemetry, perf] {
+        body.push_str(&section(&conn, &range)?);
+    }
+    let span = match (from, to) {
+        (Some(f), Some(t)) => format!("{f} to {t}"),
+        (Some(f), None) => format!("from {f}"),
+        (None, Some(t)) => format!("up to {t}"),
+        (None, None) => "all days".to_string(),
+    };
+    Ok(format!(
+        r#"<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>pipelake report</title>
+<style>
+body {{ font: 14px/1.4 system-ui, sans-serif; margin: 24px auto; max-width: 780px; color: #222; }}
+h1 {{ font-size: 22px; }} h2 {{ font-size: 18px; border-bottom: 1px solid #ccc; margin-top: 32px; }} h3 {{ font-size: 14px; }}
+svg.chart {{ width: 100%; height: auto; background: #fafafa; }}
+.legend span {{ margin-right: 12px; font-size: 12px; }} .legend i {{ display: inline-block; width: 10px; height: 10px; margin-right: 4px; }}
+table {{ border-collapse: collapse; font-size: 12px; }} td, th {{ border: 1px solid #ddd; padding: 2px 6px; text-align: right; }}
+.empty {{ color: #777; font-style: italic; }}
+</style></head>
+<body>
+<h1>pipelake report</h1>
+<p>Warehouse {}, event days: {}.</p>
+{body}
+<script>
+// Check that every chart holds the points it announces; the result is on the body for tests.
+var charts = document.querySelectorAll("svg.chart"), bad = 0;
+charts.forEach(function (c) {{
+  if (c.querySelectorAll(".pt, .bar").length !== Number(c.dataset.points)) bad++;
+}});
+document.body.dataset.charts = String(charts.length);
+document.body.dataset.bad = String(bad);
+</script>
+</body></html>
+"#,
+        esc(warehouse.location().url()),
+        esc(&span)
+    ))
+}
+
+struct Range {
+    from: NaiveDate,
+    to: NaiveDate,
+}
+
+impl Range {
+    fn sql(&self) -> String {
+        format!("date BETWEEN DATE '{}' AND DATE '{}'", self.from, self.to)
+    }
+}
+
+fn rows(conn: &Connection, sql: &str) -> Result<Vec<Vec<Value>>> {
+    Ok(query::run(conn, sql)?.1)
+}
+
+fn f64_of(v: &Value) -> Option<f64> {
+    match v {
+        Value::Double(d) => Some(*d),
+        Value::Float(f) => Some(f64::from(*f)),
+        Value::BigInt(i) => Some(*i as f64),
+        Value::Int(i) => Some(f64::from(*i)),
+        Value::HugeInt(i) => Some(*i as f64),
+        Value::UBigInt(i) => Some(*i as f64),
+        Value::Decimal(d) => d.to_string().parse().ok(),
+        _ => None,
+    }
+}
+
+fn text_of(v: &Value) -> String {
+    query::text(v)
+}
+
+/// (label, value) pairs from the first two columns, rows with a NULL value left out.
+fn pairs(rows: &[Vec<Value>]) -> Vec<(String, f64)> {
+    rows.iter().filter_map(|r| Some((text_of(&r[0]), f64_of(&r[1])?))).collect()
+}
+
+/// Series keyed by the first column, (label, value) from the second and third.
+fn series_by(rows: &[Vec<Value>]) -> Vec<Series> {
+    let mut out: Vec<Series> = Vec::new();
+    for r in rows {
+        let Some(v) = f64_of(&r[2]) else { continue };
+        let name = text_of(&r[0]);
+        match out.iter_mut().find(|s| s.name == name) {
+            Some(s) => s.points.push((text_of(&r[1]), v)),
+            None => out.push(Series { name, points: vec![(text_of(&r[1]), v)] }),
+        }
+    }
+    out
+}
+
+fn table(header: &[&str], rows: &[Vec<Value>]) -> String {
+    let mut out = String::from("<table><tr>");
+    for h in header {
+        let _ = write!(out, "<th>{}</th>", esc(h));
+    }
+    out.push_str("</tr>");
+    for r in rows {
+        out.push_str("<tr>");
+        for v in r {
+            let _ = write!(out, "<td>{}</td>", esc(&text_of(v)));
+        }
+        out.push_str("</tr>");
+    }
+    out.push_str("</table>");
+    out
+}
+
+fn section(title: &str, source: &str, parts: Vec<String>) -> String {
+    let parts: Vec<String> = parts.into_iter().filter(|p| !p.is_empty()).collect();
+    if parts.is_empty() {
+        return format!(r#"<section><h2>{}</h2><p class="empty">No {} data in this range.</p></section>"#, esc(title), esc(source));
+    }
+    format!("<section><h2>{}</h2>{}</section>", esc(title), parts.join("\n"))
+}
+
+fn pipelines(conn: &Connection, range: &Range) -> Result<String> {
+    let r = range.sql();
+    let per_day = pairs(&rows(conn, &format!("SELECT date, sum(pipelines) FROM pipeline_daily WHERE {r} GROUP BY date ORDER BY date"))?);
+    let mut parts = Vec::new();
+    if !per_day.is_empty() {
+        parts.push(format!("<h3>Pipelines per day</h3>{}", bars("pipelines per day", &per_day, "pipelines")));
+        let busiest = rows(
+            conn,
+            &format!("SELECT project FROM pipeline_daily WHERE {r} AND default_branch GROUP BY project ORDER BY sum(pipelines) DESC, project LIMIT 3"),
+        )?;
+        for project in busiest.iter().map(|p| text_of(&p[0])) {
+            let quoted = project.replace('\'', "''");
+            let series = series_by(&rows(
+                conn,
+                &format!(
+                    "SELECT metric, date, seconds FROM (
+                        SELECT date, to_e2e_p50, to_e2e_p95, e2e_p50, e2e_p95 FROM pipeline_daily
+                        WHERE {r} AND default_branch AND project = '{quoted}')
+                     UNPIVOT (seconds FOR metric IN (to_e2e_p50, to_e2e_p95, e2e_p50, e2e_p95))
+                     ORDER BY metric, date"
+                ),
+            )?);
+            parts.push(format!(
+                "<h3>{} (default branch): time to e2e and e2e time, p50 and p95, seconds</h3>{}",
+                esc(&project),
+                lines(&format!("{project} percentiles"), &series, "s")
+            ));
+        }
+        let restarts = pairs(&rows(
+            conn,
+            &format!("SELECT date, 100 * sum(restart_rate * pipelines) / sum(pipelines) FROM pipeline_daily WHERE {r} GROUP BY date ORDER BY date"),
+        )?);
+        parts.push(format!(
+            "<h3>Restart rate, % of pipelines</h3>{}",
+            lines("restart rate", &[Series { name: "all projects".into(), points: restarts }], "%")
+        ));
+    }
+    Ok(section("Pipelines", "pipelines", parts))
+}
+
+fn dora(conn: &Connection, range: &Range) -> Result<String> {
+    let r = range.sql();
+    let frequency =
+        series_by(&rows(conn, &format!("SELECT repo, date, deploy_frequency_30d FROM dora_daily WHERE {r} ORDER BY repo, date"))?);
+    let mut parts = Vec::new();
+    if !frequency.is_empty() {
+        parts.push(format!(
+            "<h3>Deployment frequency: median weekdays with a deploy per week, last 30 days</h3>{}",
+            lines("deployment frequency", &frequency, "days/week")
+        ));
+        let lead = series_by(&rows(
+            conn,
+            &format!(
+                "SELECT repo, date, lead_time_median_seconds_30d / 3600 FROM dora_daily WHERE {r} AND lead_time_median_seconds_30d IS NOT NULL ORDER BY repo, date"
+            ),
+        )?);
+        if !lead.is_empty() {
+            parts.push(format!("<h3>Lead time for changes: 30-day median, hours</h3>{}", lines("lead time", &lead, "h")));
+        }
+        let latest = rows(
+            conn,
+            &format!(
+                "SELECT repo, date, deploys_30d, deploy_frequency_30d, deploy_frequency_class,
+                    round(lead_time_median_seconds_30d / 3600, 1), lead_time_class
+                 FROM dora_daily WHERE date = (SELECT max(date) FROM dora_daily WHERE {r}) ORDER BY repo"
+            ),
+        )?;
+        parts.push(format!(
+            "<h3>DORA 2023 classes on the last day</h3>{}",
+            table(&["repo", "date", "deploys (30 d)", "frequency", "class", "lead time (h)", "class"], &latest)
+        ));
+    }
+    Ok(section("DORA: deployment frequency and lead time", "devops_events", parts))
+}
+
+fn telemetry(conn: &Connection, range: &Range) -> Result<String> {
+    let r = range.sql();
+    let last = format!("date = (SELECT max(date) FROM telemetry_age_daily WHERE {r})");
+    let ages = pairs(&rows(conn, &format!("SELECT age_days, systems FROM telemetry_age_daily WHERE {last} ORDER BY age_days"))?);
+    let mut parts = Vec::new();
+    if !ages.is_empty() {
+        parts.push(format!("<h3>Systems by age (days since first seen), last day</h3>{}", bars("age histogram", &ages, "systems")));
+        let component = rows(
+            conn,
+            &format!(
+                "SELECT component FROM telemetry_versions_daily WHERE {r} GROUP BY component ORDER BY sum(systems) DESC, component LIMIT 1"
+            ),
+        )?;
+        if let Some(component) = component.first().map(|c| text_of(&c[0])) {
+            let quoted = component.replace('\'', "''");
+            let versions = series_by(&rows(
+                conn,
+                &format!(
+                    "SELECT version, date, systems FROM telemetry_versions_daily
+                     WHERE {r} AND component = '{quoted}' AND granularity = 'xy' ORDER BY version, date"
+                ),
+            )?);
+            parts.push(format!(
+                "<h3>{} versions (X.Y) over time, persistent systems</h3>{}",
+                esc(&component),
+                lines(&format!("{component} versions"), &versions, "systems")
+            ));
+        }
+        let postgres = pairs(&rows(
+            conn,
+            &format!(
+                "SELECT display, sum(systems) FROM telemetry_postgresql_daily
+                 WHERE date = (SELECT max(date) FROM telemetry_postgresql_daily WHERE {r}) GROUP BY display ORDER BY display"
+            ),
+        )?);
+        if !postgres.is_empty() {
+            parts.push(format!("<h3>PostgreSQL versions, last day</h3>{}", bars("PostgreSQL versions", &postgres, "systems")));
+        }
+    }
+    Ok(section("Telemetry", "telemetry", parts))
+}
+
+fn perf(conn: &Connection, range: &Range) -> Result<String> {
+    let r = range.sql();
+    let totals = pairs(&rows(conn, &format!("SELECT git_commit, total_time_s FROM perf_commits WHERE {r} ORDER BY commit_seq"))?);
+    let mut parts = Vec::new();
+    if !totals.is_empty() {
+        parts.push(format!("<h3>Total test time per commit, seconds (landing order)</h3>{}", bars("total test time", &totals, "s")));
+        let slower = rows(
+            conn,
+            &format!(
+                "SELECT git_commit, test_name, previous_commit, round(1000 * execution_time_change_s, 3), memory_change_bytes
+                 FROM perf_test_changes WHERE {r} AND execution_time_change_s > 0
+                   AND git_commit = (SELECT git_commit FROM perf_commits WHERE {r} ORDER BY commit_seq DESC LIMIT 1)
+                 ORDER BY execution_time_change_s DESC, test_name LIMIT 10"
+            ),
+        )?;
+        parts.push(format!(
+            "<h3>Tests that got slower in the latest commit</h3>{}",
+            table(&["commit", "test", "against", "slower (ms)", "memory change (bytes)"], &slower)
+        ));
+    }
+    Ok(section("Test performance (PerfCI)", "perf", parts))
+}
