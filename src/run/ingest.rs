@@ -93,9 +93,13 @@ impl Pipelake {
             }
             bar.finish_and_clear();
             summary.seconds = started.elapsed().as_secs_f64();
+            let written: Vec<String> = summary.rows_written.iter().map(|(t, n)| format!("{t}={n}")).collect();
             tracing::info!(
                 source = name,
                 objects = summary.objects,
+                bytes = summary.bytes,
+                rows_written = written.join(" "),
+                transactions = summary.transactions,
                 records = summary.records,
                 accepted = summary.accepted,
                 duplicates = summary.duplicates,

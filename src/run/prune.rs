@@ -22,6 +22,7 @@ impl Pipelake {
     /// Delete raw objects of `sources` that landed more than their retention ago and were
     /// ingested. An object never ingested is never deleted.
     pub fn prune(&mut self, sources: &[&'static dyn Source], dry_run: bool) -> Result<PruneReport> {
+        let started = std::time::Instant::now();
         let today = Utc::now().date_naive();
         let mut report = PruneReport { dry_run, ..Default::default() };
         let mut doomed = Vec::new();
@@ -53,7 +54,7 @@ impl Pipelake {
                 fault::point("pruning");
             }
         }
-        tracing::info!(objects = doomed.len(), bytes = report.bytes, dry_run, "prune done");
+        tracing::info!(objects = doomed.len(), bytes = report.bytes, dry_run, seconds = started.elapsed().as_secs_f64(), "prune done");
         report.deleted = doomed;
         Ok(report)
     }
