@@ -64,9 +64,20 @@ impl FirstSeen {
 
     /// The new state, to publish with the batch.
     pub fn encode(&self) -> Result<Bytes> {
-        let mut all: Vec<(u128, i32)> = self.known.iter().filter(|(k, _)| !self.changed.contains_key(k)).copied().collect();
-        all.extend(self.changed.iter().map(|(k, d)| (*k, *d)));
-        all.sort_unstable();
+        // Merge the (sorted) known entries with this batch's changes, sorted: no full re-sort.
+        let mut changes: Vec<(u128, i32)> = self.changed.iter().map(|(k, d)| (*k, *d)).collect();
+        changes.sort_unstable();
+        let mut all = Vec::with_capacity(self.known.len() + changes.len());
+        let mut known = self.known.iter().copied().peekable();
+        for change in changes {
+            while let Some(k) = known.next_if(|k| k.0 < change.0) {
+                all.push(k);
+            }
+            // A changed system replaces its known entry.
+            known.next_if(|k| k.0 == change.0);
+            all.push(change);
+        }
+        all.extend(known);
         let mut raw = Vec::with_capacity(all.len() * ENTRY);
         for (k, d) in all {
             raw.extend_from_slice(&k.to_le_bytes());
@@ -109,5 +120,16 @@ mod tests {
         assert_eq!(reloaded.get(b), Some(day(4)));
         assert_eq!(reloaded.get(Uuid::from_u128(1)), None);
         assert!(!reloaded.changed());
+    }
+
+    #[test]
+    fn encoding_merges_changes_into_the_known_entries() {
+        let d = |n| date_to_days(day(n));
+        let mut state = FirstSeen { known: vec![(1, d(5)), (3, d(5)), (7, d(5))], changed: PlHashMap::default() };
+        state.observe(Uuid::from_u128(3), day(2)); // moves back
+        state.observe(Uuid::from_u128(5), day(6)); // new
+        state.observe(Uuid::from_u128(9), day(6)); // new, after all known
+        state.observe(Uuid::from_u128(7), day(8)); // no change
+        assert_eq!(decode(&state.encode().unwrap()).unwrap(), vec![(1, d(5)), (3, d(2)), (5, d(6)), (7, d(5)), (9, d(6))]);
     }
 }

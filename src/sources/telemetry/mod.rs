@@ -196,14 +196,24 @@ fn frames(rows: &[(&Valid, NaiveDate)]) -> PolarsResult<(DataFrame, DataFrame)> 
         ids.append_value(v.checkin.system_id.hyphenated().encode_lower(&mut buf));
     }
     let ids = ids.finish();
+    let ages: Vec<i64> = rows.iter().map(|(v, f)| (v.day - *f).num_days()).collect();
+    // The two tables are built side by side.
+    let (checkins, components) = rayon::join(|| checkin_frame(rows, &ids, &ages), || component_frame(rows, &ids, &ages));
+    Ok((checkins?, components?))
+}
+
+fn dates(name: &str, days: Vec<i32>) -> Column {
+    Int32Chunked::from_vec(name.into(), days).into_date().into_column()
+}
+
+fn checkin_frame(rows: &[(&Valid, NaiveDate)], ids: &StringChunked, ages: &[i64]) -> PolarsResult<DataFrame> {
     let opt = |name: &str, f: &dyn Fn(&Analytics) -> Option<u32>| -> Column {
         Int64Chunked::from_iter_options(name.into(), rows.iter().map(|(v, _)| f(&v.checkin.message).map(i64::from))).into_column()
     };
-    let dates = |name: &str, days: Vec<i32>| Int32Chunked::from_vec(name.into(), days).into_date().into_column();
-    let checkins = DataFrame::new_infer_height(vec![
+    DataFrame::new_infer_height(vec![
         ids.clone().into_column(),
         dates("first_seen", rows.iter().map(|(_, f)| date_to_days(*f)).collect()),
-        Int64Chunked::from_iter_values("age_days".into(), rows.iter().map(|(v, f)| (v.day - *f).num_days())).into_column(),
+        Int64Chunked::from_slice("age_days".into(), ages).into_column(),
         opt("workers_processes", &|m| m.online_workers.and_then(|w| w.processes)),
         opt("workers_hosts", &|m| m.online_workers.and_then(|w| w.hosts)),
         opt("content_apps_processes", &|m| m.online_content_apps.and_then(|w| w.processes)),
@@ -217,29 +227,34 @@ fn frames(rows: &[(&Valid, NaiveDate)]) -> PolarsResult<(DataFrame, DataFrame)> 
         Int64Chunked::from_iter_values("components".into(), rows.iter().map(|(v, _)| v.checkin.message.components.len() as i64))
             .into_column(),
         dates("date", rows.iter().map(|(v, _)| date_to_days(v.day)).collect()),
-    ])?;
-    let mut parent: Vec<IdxSize> = Vec::new();
-    let mut names = StringChunkedBuilder::new("name".into(), rows.len() * 3);
-    let mut versions = StringChunkedBuilder::new("version".into(), rows.len() * 3);
-    let mut major_minor = StringChunkedBuilder::new("major_minor".into(), rows.len() * 3);
+    ])
+}
+
+fn component_frame(rows: &[(&Valid, NaiveDate)], ids: &StringChunked, ages: &[i64]) -> PolarsResult<DataFrame> {
+    let n: usize = rows.iter().map(|(v, _)| v.checkin.message.components.len()).sum();
+    let mut parent: Vec<IdxSize> = Vec::with_capacity(n);
+    let mut names = StringChunkedBuilder::new("name".into(), n);
+    let mut versions = StringChunkedBuilder::new("version".into(), n);
+    let mut major_minor = StringChunkedBuilder::new("major_minor".into(), n);
+    let mut component_ages = Vec::with_capacity(n);
+    let mut component_days = Vec::with_capacity(n);
     for (i, (v, _)) in rows.iter().enumerate() {
         for c in &v.checkin.message.components {
             parent.push(i as IdxSize);
             names.append_value(&c.name);
             versions.append_value(&c.version);
             major_minor.append_option(checkin::major_minor(&c.version));
+            component_ages.push(ages[i]);
+            component_days.push(date_to_days(v.day));
         }
     }
     let parent = IdxCa::from_vec("parent".into(), parent);
-    let component_days: Vec<i32> = parent.into_no_null_iter().map(|p| date_to_days(rows[p as usize].0.day)).collect();
-    let component_ages = checkins.column("age_days")?.as_materialized_series().take(&parent)?;
-    let components = DataFrame::new_infer_height(vec![
+    DataFrame::new_infer_height(vec![
         ids.take(&parent)?.into_column(),
         names.finish().into_column(),
         versions.finish().into_column(),
         major_minor.finish().into_column(),
-        component_ages.into_column(),
+        Int64Chunked::from_vec("age_days".into(), component_ages).into_column(),
         dates("date", component_days),
-    ])?;
-    Ok((checkins, components))
+    ])
 }
