@@ -138,8 +138,11 @@ pub trait Source: Send + Sync {
     fn name(&self) -> &'static str;
     /// The fact tables it writes.
     fn tables(&self) -> &'static [&'static TableDef];
-    /// Raw objects older than this many days are pruned once ingested; `None` keeps them.
-    fn default_retention_days(&self) -> Option<u32>;
+    /// Raw objects older than this many days are pruned once ingested; `None` (the default)
+    /// keeps them.
+    fn default_retention_days(&self) -> Option<u32> {
+        None
+    }
     /// How much a raw byte weighs in a batch, for what it takes once decoded (text formats 1;
     /// dense binary ones more), so that every source's batches take similar memory.
     fn batch_weight(&self) -> u64 {

@@ -32,6 +32,18 @@ impl KeyIndex {
         Ok(keys.par_iter().copied().filter(|k| loaded.iter().any(|seg| seg.binary_search(k).is_ok())).collect())
     }
 
+    /// Dedup in landing order: for each of `keys` (`None`: not a candidate, e.g. a reject), whether
+    /// it is a first delivery, accepted neither by an earlier transaction nor earlier in `keys`.
+    /// The first deliveries are recorded in `txn`.
+    pub fn first_deliveries(warehouse: &Warehouse, txn: &mut Txn, name: &str, keys: &[Option<i64>]) -> Result<Vec<bool>> {
+        let candidates: Vec<i64> = keys.iter().flatten().copied().collect();
+        let seen = Self::seen(warehouse, name, &candidates)?;
+        let mut new = HashSet::with_capacity(candidates.len());
+        let firsts = keys.iter().map(|k| k.is_some_and(|k| !seen.contains(&k) && new.insert(k))).collect();
+        Self::add(warehouse, txn, name, new.into_iter().collect())?;
+        Ok(firsts)
+    }
+
     /// Record `new_keys` (not seen before) in the transaction, merging segments when there are many.
     pub fn add(warehouse: &Warehouse, txn: &mut Txn, name: &str, mut new_keys: Vec<i64>) -> Result<()> {
         if new_keys.is_empty() {

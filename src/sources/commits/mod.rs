@@ -47,10 +47,6 @@ impl Source for CommitsSource {
         &TABLES
     }
 
-    fn default_retention_days(&self) -> Option<u32> {
-        None
-    }
-
     fn generate(&self, options: &GenerateOptions, day_index: u32, date: NaiveDate) -> DayObjects {
         generate::day(options, day_index, date)
     }
@@ -77,19 +73,17 @@ impl Source for CommitsSource {
             }
         }
 
-        let keys: Vec<i64> = commits.iter().map(|(_, project, c)| key(project, &c.hash)).collect();
-        let seen = KeyIndex::seen(ctx.warehouse, KEY_INDEX, &keys)?;
-        let mut new_keys = PlHashSet::new();
+        let keys: Vec<Option<i64>> = commits.iter().map(|(_, project, c)| Some(key(project, &c.hash))).collect();
+        let firsts = KeyIndex::first_deliveries(ctx.warehouse, txn, KEY_INDEX, &keys)?;
         let mut kept = Vec::new();
-        for ((object, project, commit), key) in commits.into_iter().zip(keys) {
-            if seen.contains(&key) || !new_keys.insert(key) {
-                outcome.counts[object].duplicates += 1;
-            } else {
+        for ((object, project, commit), first) in commits.into_iter().zip(firsts) {
+            if first {
                 outcome.counts[object].accepted += 1;
                 kept.push((project, commit));
+            } else {
+                outcome.counts[object].duplicates += 1;
             }
         }
-        KeyIndex::add(ctx.warehouse, txn, KEY_INDEX, new_keys.into_iter().collect())?;
         if !kept.is_empty() {
             outcome.append(txn, vec![(&COMMITS, frame(&kept).context("build commits rows")?)])?;
         }

@@ -64,10 +64,6 @@ impl Source for PerfSource {
         &TABLES
     }
 
-    fn default_retention_days(&self) -> Option<u32> {
-        None
-    }
-
     fn generate(&self, options: &GenerateOptions, day_index: u32, date: NaiveDate) -> DayObjects {
         generate::day(options, day_index, date)
     }
@@ -75,15 +71,15 @@ impl Source for PerfSource {
     fn ingest(&self, batch: &[LoadedObject], ctx: &IngestContext<'_>, txn: &mut Txn) -> Result<BatchOutcome> {
         let mut outcome = BatchOutcome::new(batch.len());
         let decoded = ndjson::decode_records(batch, self.name(), &mut outcome, |_, text| message::decode(text));
-        let fingerprints: Vec<i64> = decoded.iter().map(|(_, _, _, text)| fingerprint(text.trim_ascii())).collect();
-        let seen = KeyIndex::seen(ctx.warehouse, KEY_INDEX, &fingerprints)?;
+        let fingerprints: Vec<Option<i64>> =
+            decoded.iter().map(|(_, _, message, text)| message.is_ok().then(|| fingerprint(text.trim_ascii()))).collect();
+        let firsts = KeyIndex::first_deliveries(ctx.warehouse, txn, KEY_INDEX, &fingerprints)?;
         let mut state = State::load(ctx.warehouse)?;
-        let mut new_keys = PlHashSet::new();
         let mut rows = Rows::default();
-        for ((object, position, message, text), key) in decoded.into_iter().zip(fingerprints) {
+        for ((object, position, message, text), first) in decoded.into_iter().zip(firsts) {
             match message {
                 Err(reason) => outcome.reject(Reject::new(object, position, reason, &text)),
-                Ok(_) if seen.contains(&key) || !new_keys.insert(key) => outcome.counts[object].duplicates += 1,
+                Ok(_) if !first => outcome.counts[object].duplicates += 1,
                 Ok(m) => {
                     outcome.counts[object].accepted += 1;
                     let placed = state.place(&m.git_commit, batch[object].object.landed);
@@ -91,7 +87,6 @@ impl Source for PerfSource {
                 }
             }
         }
-        KeyIndex::add(ctx.warehouse, txn, KEY_INDEX, new_keys.into_iter().collect())?;
         if !rows.date.is_empty() {
             outcome.append(txn, vec![(&PERF_SAMPLES, rows.frame().context("build perf_samples rows")?)])?;
         }

@@ -88,10 +88,6 @@ impl Source for PipelinesSource {
         &TABLES
     }
 
-    fn default_retention_days(&self) -> Option<u32> {
-        None
-    }
-
     fn generate(&self, options: &GenerateOptions, day_index: u32, date: NaiveDate) -> DayObjects {
         generate::day(options, day_index, date)
     }
