@@ -343,9 +343,15 @@ fn print_report<T: serde::Serialize>(json: bool, report: &T, text: impl FnOnce()
 
 fn status_text(s: &pipelake::run::StatusReport) -> String {
     let mut out = format!("raw {}\nwarehouse {} (version {})\n\n", s.raw, s.warehouse, s.version);
-    out += &format!("{:<16} {:>8} {:>9} {:>8} {:>7} {:>9}\n", "source", "seen", "ingested", "pending", "pruned", "rejected");
+    out += &format!(
+        "{:<16} {:>8} {:>9} {:>8} {:>7} {:>10} {:>10} {:>10} {:>9}\n",
+        "source", "seen", "ingested", "pending", "pruned", "records", "accepted", "duplicates", "rejected"
+    );
     for x in &s.sources {
-        out += &format!("{:<16} {:>8} {:>9} {:>8} {:>7} {:>9}\n", x.source, x.seen, x.ingested, x.pending, x.pruned, x.rejected_records);
+        out += &format!(
+            "{:<16} {:>8} {:>9} {:>8} {:>7} {:>10} {:>10} {:>10} {:>9}\n",
+            x.source, x.seen, x.ingested, x.pending, x.pruned, x.records, x.accepted_records, x.duplicate_records, x.rejected_records
+        );
     }
     out += &format!("\n{:<26} {:>10} {:>6} {:>11} {:>6}\n", "table", "rows", "days", "last day", "stale");
     for t in &s.tables {

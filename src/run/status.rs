@@ -21,6 +21,12 @@ pub struct SourceStatus {
     pub pending: u64,
     /// Objects ingested and since deleted by prune.
     pub pruned: u64,
+    /// Records read from the ingested objects, all history.
+    pub records: u64,
+    /// Of those, kept in the fact tables.
+    pub accepted_records: u64,
+    /// Of those, counted as duplicates of earlier records.
+    pub duplicate_records: u64,
     /// Records ever sent to the rejects.
     pub rejected_records: u64,
 }
@@ -62,6 +68,9 @@ impl Pipelake {
                 ingested,
                 pending: listed.len() as u64 - ingested,
                 pruned: known.map_or(0, |k| k.values().filter(|r| r.pruned).count() as u64),
+                records: known.map_or(0, |k| k.values().map(|r| r.records).sum()),
+                accepted_records: known.map_or(0, |k| k.values().map(|r| r.accepted).sum()),
+                duplicate_records: known.map_or(0, |k| k.values().map(|r| r.duplicates).sum()),
                 rejected_records: known.map_or(0, |k| k.values().map(|r| r.rejected).sum()),
             });
         }
