@@ -96,3 +96,28 @@ fn the_lease_on_s3_keeps_a_second_writer_out_and_expires_after_a_crash() {
     ok(&["run", "--date", "2026-10-01"]);
     assert!(!lease.exists());
 }
+
+#[test]
+fn a_lease_is_renewed_while_its_job_runs() {
+    let server = S3Server::start("lake");
+    let dir = tempfile::tempdir().unwrap();
+    let short = |mut c: Command| {
+        c.env("PIPELAKE_LEASE_SECONDS", "2");
+        c
+    };
+    let out = s3(&server, dir.path(), &["generate", "--days", "1", "--per-day", "20", "--start", "2026-10-01", "--source", "pipelines"])
+        .output()
+        .unwrap();
+    assert_success(&out, &["generate"]);
+    let lease = server.root.path().join("lake/warehouse/_pipelake/lease.json");
+    let first = spawn_holding(short(s3(&server, dir.path(), &["run", "--date", "2026-10-01"])), "5");
+    until("the first job's lease", || lease.exists());
+    let taken = std::fs::read_to_string(&lease).unwrap();
+    // Past the first expiry: only renewals keep the lease.
+    std::thread::sleep(Duration::from_millis(3500));
+    let renewed = std::fs::read_to_string(&lease).unwrap();
+    assert_ne!(taken, renewed, "the lease was not renewed");
+    let out = short(s3(&server, dir.path(), &["ingest"])).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "a renewed lease still keeps others out: {}", String::from_utf8_lossy(&out.stderr));
+    assert_success(&first.wait_with_output().unwrap(), &["run"]);
+}
