@@ -54,7 +54,34 @@ impl FirstSeen {
     }
 
     fn lookup(&self, key: u128) -> Option<i32> {
-        self.changed.get(&key).copied().or_else(|| self.known.binary_search_by_key(&key, |e| e.0).ok().map(|i| self.known[i].1))
+        self.changed.get(&key).copied().or_else(|| self.lookup_known(key))
+    }
+
+    /// Find `key` in the sorted known entries. Random (v4) UUIDs spread evenly over the key
+    /// space, so the search starts where the key would sit and gallops outward: a few probes
+    /// instead of twenty; clustered keys fall back to a binary search over a wider range.
+    fn lookup_known(&self, key: u128) -> Option<i32> {
+        let known = &self.known;
+        let n = known.len();
+        if n == 0 {
+            return None;
+        }
+        let guess = (((key >> 64) * n as u128) >> 64) as usize;
+        let (mut lo, mut hi, mut step) = (guess.min(n - 1), guess.min(n - 1) + 1, 1);
+        if known[lo].0 > key {
+            while lo > 0 && known[lo].0 > key {
+                hi = lo;
+                lo = lo.saturating_sub(step);
+                step *= 2;
+            }
+        } else {
+            while hi < n && known[hi].0 <= key {
+                lo = hi;
+                hi = (hi + step).min(n);
+                step *= 2;
+            }
+        }
+        known[lo..hi].binary_search_by_key(&key, |e| e.0).ok().map(|i| known[lo + i].1)
     }
 
     /// Whether anything changed since loading.
@@ -120,6 +147,30 @@ mod tests {
         assert_eq!(reloaded.get(b), Some(day(4)));
         assert_eq!(reloaded.get(Uuid::from_u128(1)), None);
         assert!(!reloaded.changed());
+    }
+
+    #[test]
+    fn lookup_finds_what_a_binary_search_finds() {
+        let mut rng = crate::generate::Rng::new(3);
+        for clustered in [false, true] {
+            let mut keys: Vec<u128> = (0..5000)
+                .map(|_| {
+                    let k = (u128::from(rng.next_u64()) << 64) | u128::from(rng.next_u64());
+                    if clustered {
+                        k >> 100
+                    } else {
+                        k
+                    }
+                })
+                .collect();
+            keys.sort_unstable();
+            keys.dedup();
+            let state = FirstSeen { known: keys.iter().map(|k| (*k, (*k % 1000) as i32)).collect(), changed: PlHashMap::default() };
+            for probe in keys.iter().copied().chain(keys.iter().map(|k| k.wrapping_add(1))).chain([0, u128::MAX]) {
+                let expected = state.known.binary_search_by_key(&probe, |e| e.0).ok().map(|i| state.known[i].1);
+                assert_eq!(state.lookup_known(probe), expected, "{probe}");
+            }
+        }
     }
 
     #[test]
