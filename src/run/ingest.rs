@@ -42,7 +42,7 @@ impl Pipelake {
     /// Ingest every raw object of `sources` not ingested before.
     pub fn ingest(&mut self, sources: &[&'static dyn Source]) -> Result<IngestReport> {
         let mut report = IngestReport::default();
-        for source in sources {
+        for &source in sources {
             let started = Instant::now();
             let name = source.name();
             let known = self.warehouse.manifest().objects.get(name);
@@ -51,14 +51,15 @@ impl Pipelake {
             let mut summary = SourceIngest { source: name.to_string(), ..Default::default() };
             let bar = self.progress.bytes(new.iter().map(|o| o.size).sum(), &format!("ingest {name}"));
             let mut pending = batches(new, self.settings.batch_bytes, source.batch_weight()).into_iter();
-            let mut next = pending.next().map(|b| load(&self.raw, b));
+            let mut next = pending.next().map(|b| load(&self.raw, b).map(|l| (None, l)));
             while let Some(loaded) = next.take() {
-                let loaded = loaded?;
-                // Read the next batch while this one is decoded and published.
-                let raw = self.raw.clone();
-                let prefetch = pending.next().map(|b| std::thread::spawn(move || load(&raw, b)));
+                let (prepared, loaded) = loaded?;
+                // Read and prepare the next batch while this one is decoded and published.
+                let (raw, settings) = (self.raw.clone(), self.settings.clone());
+                let prefetch =
+                    pending.next().map(|b| std::thread::spawn(move || load(&raw, b).map(|l| (source.prepare(&l, &settings), l))));
                 let mut txn = self.warehouse.begin();
-                let ctx = IngestContext { warehouse: &self.warehouse, settings: &self.settings };
+                let ctx = IngestContext { warehouse: &self.warehouse, settings: &self.settings, prepared: std::sync::Mutex::new(prepared) };
                 let outcome = source.ingest(&loaded, &ctx, &mut txn)?;
                 record_objects(&mut txn, &loaded, &outcome)?;
                 self.warehouse.commit(txn)?;

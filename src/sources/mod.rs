@@ -126,10 +126,23 @@ impl BatchOutcome {
     }
 }
 
-/// What a source may consult while ingesting: the committed warehouse and the settings.
+/// What [`Source::prepare`] computed ahead of [`Source::ingest`] for a batch.
+pub type Prepared = Box<dyn std::any::Any + Send>;
+
+/// What a source may consult while ingesting: the committed warehouse, the settings, and what
+/// `prepare` computed for this batch.
 pub struct IngestContext<'a> {
     pub warehouse: &'a Warehouse,
     pub settings: &'a Settings,
+    pub prepared: std::sync::Mutex<Option<Prepared>>,
+}
+
+impl IngestContext<'_> {
+    /// Take what `prepare` computed for this batch, if it was of type `T`.
+    pub fn take_prepared<T: 'static>(&self) -> Option<T> {
+        let prepared = self.prepared.lock().ok()?.take()?;
+        prepared.downcast::<T>().ok().map(|b| *b)
+    }
 }
 
 /// A kind of raw data pipelake ingests.
@@ -147,6 +160,12 @@ pub trait Source: Send + Sync {
     /// dense binary ones more), so that every source's batches take similar memory.
     fn batch_weight(&self) -> u64 {
         1
+    }
+    /// Work on a batch that needs nothing from the warehouse (decoding), done while the previous
+    /// batch is still being deduplicated and written; `ingest` gets it back through
+    /// [`IngestContext::take_prepared`]. By default nothing.
+    fn prepare(&self, _batch: &[LoadedObject], _settings: &Settings) -> Option<Prepared> {
+        None
     }
     /// Decode a batch of objects in landing order, deduplicate against the warehouse and append
     /// to the fact tables within `txn` (including any dedup bookkeeping).

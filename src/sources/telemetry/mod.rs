@@ -17,11 +17,11 @@ use uuid::Uuid;
 
 use self::checkin::{CheckIn, Framing};
 use self::first_seen::FirstSeen;
-use super::{BatchOutcome, IngestContext, LoadedObject, Reject, Source};
+use super::{BatchOutcome, IngestContext, LoadedObject, Prepared, Reject, Source};
 use crate::error::{PolarsContext, Result};
 use crate::generate::{DayObjects, GenerateOptions};
 use crate::proto::Analytics;
-use crate::settings::Deployment;
+use crate::settings::{Deployment, Settings};
 use crate::timestamp::{date_to_days, days_to_date};
 use crate::warehouse::{columns, TableDef, TableKind, Txn, Warehouse};
 
@@ -97,11 +97,13 @@ impl Source for TelemetrySource {
         generate::day(options, day_index, date)
     }
 
+    fn prepare(&self, batch: &[LoadedObject], settings: &Settings) -> Option<Prepared> {
+        Some(Box::new(decode_batch(batch, settings)))
+    }
+
     fn ingest(&self, batch: &[LoadedObject], ctx: &IngestContext<'_>, txn: &mut Txn) -> Result<BatchOutcome> {
         let mut outcome = BatchOutcome::new(batch.len());
-        let production = ctx.settings.deployment == Deployment::Production;
-        let decoded: Vec<(Vec<Valid>, Vec<Reject>)> =
-            batch.par_iter().enumerate().map(|(i, obj)| decode_object(i, obj, production)).collect();
+        let decoded = ctx.take_prepared::<Decoded>().unwrap_or_else(|| decode_batch(batch, ctx.settings));
         let mut valid = Vec::new();
         for (v, rejects) in decoded {
             valid.extend(v);
@@ -136,6 +138,14 @@ impl Source for TelemetrySource {
         }
         Ok(outcome)
     }
+}
+
+/// Each object's valid check-ins and rejects.
+type Decoded = Vec<(Vec<Valid>, Vec<Reject>)>;
+
+fn decode_batch(batch: &[LoadedObject], settings: &Settings) -> Decoded {
+    let production = settings.deployment == Deployment::Production;
+    batch.par_iter().enumerate().map(|(i, obj)| decode_object(i, obj, production)).collect()
 }
 
 fn decode_object(object: usize, obj: &LoadedObject, production: bool) -> (Vec<Valid>, Vec<Reject>) {
