@@ -56,14 +56,7 @@ fn a_second_writer_stops_or_waits_and_readers_go_on_on_local_disk() {
 }
 
 fn s3(server: &S3Server, dir: &std::path::Path, args: &[&str]) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_pipelake"));
-    c.current_dir(dir)
-        .env_remove("PIPELAKE_FAULT")
-        .env("PIPELAKE_LOG", "warn")
-        .envs(server.env())
-        .args(["--raw", "s3://lake/raw", "--warehouse", "s3://lake/warehouse"])
-        .args(args);
-    c
+    server.cmd(dir, args)
 }
 
 #[test]

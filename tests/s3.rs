@@ -9,16 +9,9 @@ use common::s3::S3Server;
 use common::{assert_success, Lake};
 
 fn s3_cmd(server: &S3Server, dir: &std::path::Path, args: &[&str]) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_pipelake"));
-    c.current_dir(dir)
-        .env_remove("PIPELAKE_FAULT")
-        // A killed job's lease blocks until it expires: short here, so the rerun waits briefly.
-        .env("PIPELAKE_LEASE_SECONDS", "2")
-        .env("PIPELAKE_WAIT", "30")
-        .env("PIPELAKE_LOG", "warn")
-        .envs(server.env())
-        .args(["--raw", "s3://lake/raw", "--warehouse", "s3://lake/warehouse"])
-        .args(args);
+    let mut c = server.cmd(dir, args);
+    // A killed job's lease blocks until it expires: short here, so the rerun waits briefly.
+    c.env("PIPELAKE_LEASE_SECONDS", "2").env("PIPELAKE_WAIT", "30");
     c
 }
 

@@ -105,6 +105,13 @@ impl Summary for DoraDeployments {
     }
 }
 
+/// The earliest push or commit time a deploy at `time` looks at: the start of the day
+/// `PUSH_LOOKBACK_DAYS` before its day. The same bound for every deploy of a day, whichever days
+/// were computed with it.
+fn lookback_start(time: i64) -> i64 {
+    (time.div_euclid(MICROS_PER_DAY) - PUSH_LOOKBACK_DAYS) * MICROS_PER_DAY
+}
+
 struct Deploy {
     repo: String,
     time: i64,
@@ -128,9 +135,7 @@ impl Pushes {
     fn latest(&self, repo: &str, commit: &str, time: i64) -> Option<i64> {
         let times = self.0.get(repo)?.get(commit)?;
         let at_or_before = times.partition_point(|t| *t <= time);
-        // The same bound for every deploy of a day, whichever days were computed with it.
-        let earliest = (time.div_euclid(MICROS_PER_DAY) - PUSH_LOOKBACK_DAYS) * MICROS_PER_DAY;
-        at_or_before.checked_sub(1).map(|i| times[i]).filter(|t| *t >= earliest)
+        at_or_before.checked_sub(1).map(|i| times[i]).filter(|t| *t >= lookback_start(time))
     }
 
     /// How many of a deploy's commits matched a push, and the median lead time over them in seconds.
@@ -188,7 +193,7 @@ impl History {
 
     /// How many of a deploy's commits are known, and the median of deploy time - authored time.
     fn lead_time(&self, repo: &str, deploy_time: i64, commits: &[String]) -> (usize, Option<f64>) {
-        let earliest = (deploy_time.div_euclid(MICROS_PER_DAY) - PUSH_LOOKBACK_DAYS) * MICROS_PER_DAY;
+        let earliest = lookback_start(deploy_time);
         let mut seconds: Vec<f64> = commits
             .iter()
             .filter_map(|c| self.authored(repo, c))

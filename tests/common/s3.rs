@@ -56,3 +56,18 @@ impl S3Server {
         ]
     }
 }
+
+impl S3Server {
+    /// The binary with raw lake and warehouse in this server's `lake` bucket, run from `dir`.
+    pub fn cmd(&self, dir: &std::path::Path, args: &[&str]) -> std::process::Command {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_pipelake"));
+        c.current_dir(dir)
+            .env_remove("PIPELAKE_FAULT")
+            .env_remove("PIPELAKE_HOLD")
+            .env("PIPELAKE_LOG", "warn")
+            .envs(self.env())
+            .args(["--raw", "s3://lake/raw", "--warehouse", "s3://lake/warehouse"])
+            .args(args);
+        c
+    }
+}
