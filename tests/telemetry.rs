@@ -180,3 +180,46 @@ fn summaries_match_duckdb_recomputed_from_the_facts() {
     // Days without check-ins still get their averages row.
     assert_eq!(scalar(&db, "SELECT count(*) FROM telemetry_averages_daily WHERE date = DATE '2026-10-05' AND persistent_systems = 0"), 1);
 }
+
+#[test]
+fn first_seen_and_same_day_dedup_hold_over_many_runs_and_late_objects() {
+    let lake = Lake::new();
+    let system = |n: u32| format!("00000000-0000-4000-8000-{n:012}");
+    // Day d: systems d..d+3 check in (each system on four consecutive days); one run per day,
+    // more runs than the state keeps segments before merging them.
+    for d in 1..=20u32 {
+        let messages: Vec<Analytics> = (d..d + 4).map(|n| checkin(&system(n), Some(n))).collect();
+        lake.put(&format!("telemetry/dt={}/x.pbd", day(d.into())), delimited(&messages));
+        lake.ok(&["ingest"]);
+    }
+    // Late objects in old day folders: system 50 first appears on day 3 (later it checks in on
+    // day 21), system 5 again on day 5 (a duplicate of its day-5 check-in), system 1 on day 9.
+    lake.put(&format!("telemetry/dt={}/late.pbd", day(3)), delimited(&[checkin(&system(50), Some(1))]));
+    lake.put(&format!("telemetry/dt={}/late.pbd", day(5)), delimited(&[checkin(&system(5), Some(99))]));
+    lake.put(&format!("telemetry/dt={}/late.pbd", day(9)), delimited(&[checkin(&system(1), Some(2))]));
+    lake.put(&format!("telemetry/dt={}/x.pbd", day(21)), delimited(&[checkin(&system(50), None), checkin(&system(2), None)]));
+    lake.ok(&["ingest"]);
+
+    let db = lake.duckdb();
+    assert_eq!(scalar(&db, "SELECT sum(duplicates) FROM ingested_objects"), 1);
+    assert_eq!(
+        scalar(
+            &db,
+            "SELECT count(*) FROM telemetry_checkins WHERE system_id = '00000000-0000-4000-8000-000000000005' AND workers_processes = 99"
+        ),
+        0
+    );
+    assert_eq!(scalar(&db, "SELECT count(*) FROM (SELECT system_id, date FROM telemetry_checkins GROUP BY ALL HAVING count(*) > 1)"), 0);
+    // Every check-in's first_seen is its system's earliest check-in, as DuckDB finds it.
+    let wrong = "SELECT count(*) FROM telemetry_checkins c
+        JOIN (SELECT system_id, min(date) AS first FROM telemetry_checkins GROUP BY ALL) f USING (system_id)
+        WHERE c.first_seen <> f.first OR c.age_days <> c.date - f.first";
+    assert_eq!(scalar(&db, wrong), 0);
+    assert_eq!(
+        rows(&db, &format!("SELECT system_id, first_seen, age_days FROM telemetry_checkins WHERE date = DATE '{}' ORDER BY 1", day(21))),
+        vec![vec![system(2), day(1), "20".into()], vec![system(50), day(3), "18".into()]]
+    );
+    // The state stays a bounded number of objects however many runs wrote it.
+    let state = common::files(&lake.warehouse().join("_pipelake/state/telemetry_first_seen"));
+    assert!(!state.is_empty() && state.len() <= 16, "{state:?}");
+}

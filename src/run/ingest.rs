@@ -51,6 +51,7 @@ impl Pipelake {
             let mut summary = SourceIngest { source: name.to_string(), ..Default::default() };
             let bar = self.progress.bytes(new.iter().map(|o| o.size).sum(), &format!("ingest {name}"));
             let mut pending = batches(new, self.settings.batch_bytes, source.batch_weight()).into_iter();
+            let session = std::sync::Mutex::new(None);
             let mut next = pending.next().map(|b| load(&self.raw, b).map(|l| (None, l)));
             while let Some(loaded) = next.take() {
                 let (prepared, loaded) = loaded?;
@@ -59,7 +60,12 @@ impl Pipelake {
                 let prefetch =
                     pending.next().map(|b| std::thread::spawn(move || load(&raw, b).map(|l| (source.prepare(&l, &settings), l))));
                 let mut txn = self.warehouse.begin();
-                let ctx = IngestContext { warehouse: &self.warehouse, settings: &self.settings, prepared: std::sync::Mutex::new(prepared) };
+                let ctx = IngestContext {
+                    warehouse: &self.warehouse,
+                    settings: &self.settings,
+                    prepared: std::sync::Mutex::new(prepared),
+                    session: &session,
+                };
                 let outcome = source.ingest(&loaded, &ctx, &mut txn)?;
                 record_objects(&mut txn, &loaded, &outcome)?;
                 self.warehouse.commit(txn)?;

@@ -12,6 +12,7 @@ pub mod pipelines;
 pub mod telemetry;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Mutex;
 
 use bytes::Bytes;
 use chrono::NaiveDate;
@@ -129,12 +130,17 @@ impl BatchOutcome {
 /// What [`Source::prepare`] computed ahead of [`Source::ingest`] for a batch.
 pub type Prepared = Box<dyn std::any::Any + Send>;
 
-/// What a source may consult while ingesting: the committed warehouse, the settings, and what
-/// `prepare` computed for this batch.
+/// What a source keeps from one batch to the next within one ingest (state it would otherwise
+/// read back from the warehouse for every batch).
+pub type Session = Box<dyn std::any::Any + Send>;
+
+/// What a source may consult while ingesting: the committed warehouse, the settings, what
+/// `prepare` computed for this batch, and what earlier batches of this ingest left.
 pub struct IngestContext<'a> {
     pub warehouse: &'a Warehouse,
     pub settings: &'a Settings,
-    pub prepared: std::sync::Mutex<Option<Prepared>>,
+    pub prepared: Mutex<Option<Prepared>>,
+    pub session: &'a Mutex<Option<Session>>,
 }
 
 impl IngestContext<'_> {
@@ -142,6 +148,20 @@ impl IngestContext<'_> {
     pub fn take_prepared<T: 'static>(&self) -> Option<T> {
         let prepared = self.prepared.lock().ok()?.take()?;
         prepared.downcast::<T>().ok().map(|b| *b)
+    }
+
+    /// Take what an earlier batch of this ingest kept with [`IngestContext::keep_session`], if it
+    /// was of type `T`. A batch that fails keeps nothing: the ingest stops there.
+    pub fn take_session<T: 'static>(&self) -> Option<T> {
+        let session = self.session.lock().ok()?.take()?;
+        session.downcast::<T>().ok().map(|b| *b)
+    }
+
+    /// Keep `session` for the next batch, once this one's transaction is built.
+    pub fn keep_session<T: Send + 'static>(&self, session: T) {
+        if let Ok(mut slot) = self.session.lock() {
+            *slot = Some(Box::new(session));
+        }
     }
 }
 

@@ -9,9 +9,10 @@ use crate::error::Result;
 use crate::sources::telemetry::{TELEMETRY_CHECKINS, TELEMETRY_COMPONENTS};
 use crate::timestamp::date_to_days;
 
-/// The check-ins of `days`, or `None` when there are none.
-pub(super) fn checkins(ctx: &SummaryContext<'_>, days: &[NaiveDate]) -> Result<Option<LazyFrame>> {
-    Ok(ctx.warehouse.read_days(&TELEMETRY_CHECKINS, days, None)?.map(DataFrame::lazy))
+/// The check-ins of `days` (`age_days` and the given columns), or `None` when there are none.
+pub(super) fn checkins(ctx: &SummaryContext<'_>, days: &[NaiveDate], columns: &[&str]) -> Result<Option<LazyFrame>> {
+    let columns: Vec<&str> = ["age_days"].into_iter().chain(columns.iter().copied()).collect();
+    Ok(ctx.warehouse.read_days(&TELEMETRY_CHECKINS, days, Some(&columns))?.map(DataFrame::lazy))
 }
 
 /// The components of `days` (what the version counts need), or `None` when there are none.

@@ -32,7 +32,7 @@ impl Summary for TelemetryAgeDaily {
     }
 
     fn compute(&self, ctx: &SummaryContext<'_>, days: &[NaiveDate]) -> Result<Option<DataFrame>> {
-        let Some(checkins) = telemetry::checkins(ctx, days)? else { return Ok(None) };
+        let Some(checkins) = telemetry::checkins(ctx, days, &[])? else { return Ok(None) };
         let df = checkins
             .group_by([col("date"), col("age_days")])
             .agg([len().cast(DataType::Int64).alias("systems")])

@@ -36,7 +36,11 @@ impl Summary for TelemetryAveragesDaily {
     }
 
     fn compute(&self, ctx: &SummaryContext<'_>, days: &[NaiveDate]) -> Result<Option<DataFrame>> {
-        let averages = match telemetry::checkins(ctx, days)? {
+        let averages = match telemetry::checkins(
+            ctx,
+            days,
+            &["workers_processes", "workers_hosts", "content_apps_processes", "content_apps_hosts"],
+        )? {
             Some(checkins) => telemetry::persistent(checkins, ctx).group_by([col("date")]).agg([
                 len().cast(DataType::Int64).alias("persistent_systems"),
                 col("workers_processes").mean().alias("avg_workers_processes"),

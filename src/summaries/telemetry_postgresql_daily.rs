@@ -35,7 +35,7 @@ impl Summary for TelemetryPostgresqlDaily {
     }
 
     fn compute(&self, ctx: &SummaryContext<'_>, days: &[NaiveDate]) -> Result<Option<DataFrame>> {
-        let Some(checkins) = telemetry::checkins(ctx, days)? else { return Ok(None) };
+        let Some(checkins) = telemetry::checkins(ctx, days, &["postgresql_version"])? else { return Ok(None) };
         let mut df = telemetry::persistent(checkins, ctx)
             .with_column(col("postgresql_version").fill_null(lit(0i64)))
             .group_by([col("date"), col("postgresql_version")])

@@ -36,7 +36,14 @@ impl Summary for TelemetryRbacDaily {
     }
 
     fn compute(&self, ctx: &SummaryContext<'_>, days: &[NaiveDate]) -> Result<Option<DataFrame>> {
-        let Some(checkins) = telemetry::checkins(ctx, days)? else { return Ok(None) };
+        let Some(checkins) = telemetry::checkins(
+            ctx,
+            days,
+            &["rbac_users", "rbac_groups", "rbac_domains", "rbac_custom_access_policies", "rbac_custom_roles"],
+        )?
+        else {
+            return Ok(None);
+        };
         // A check-in without rbac_stats has NULL in every rbac column and is left out.
         let with_stats = telemetry::persistent(checkins, ctx).filter(col("rbac_users").is_not_null());
         let histograms: Vec<LazyFrame> = METRICS

@@ -35,25 +35,44 @@ impl Summary for TelemetryVersionsDaily {
     }
 
     fn compute(&self, ctx: &SummaryContext<'_>, days: &[NaiveDate]) -> Result<Option<DataFrame>> {
-        let Some(components) = telemetry::components(ctx, days)? else { return Ok(None) };
-        // Components carry their check-in's age: the persistent filter needs no join.
-        // Count each full version once; the X.Y counts add those up (a few thousand rows), instead
-        // of grouping all components a second time.
-        let xyz = telemetry::persistent(components, ctx)
-            .group_by([col("date"), col("name"), col("version")])
-            .agg([len().cast(DataType::Int64).alias("systems"), col("major_minor").first()]);
-        let xy = xyz
-            .clone()
-            .filter(col("major_minor").is_not_null())
-            .group_by([col("date"), col("name"), col("major_minor")])
-            .agg([col("systems").sum()])
-            .select([col("date"), col("name"), lit("xy").alias("granularity"), col("major_minor").alias("version"), col("systems")]);
-        let xyz = xyz.select([col("date"), col("name"), lit("xyz").alias("granularity"), col("version"), col("systems")]);
-        let df = concat([xy, xyz], UnionArgs::default())
-            .and_then(|lf| {
-                lf.rename(["name"], ["component"], true).sort(["date", "component", "granularity", "version"], Default::default()).collect()
-            })
+        // A day's components are a few hundred thousand strings: one day at a time keeps a
+        // backfill's memory to one day's worth.
+        let mut per_day = Vec::with_capacity(days.len());
+        for day in days {
+            if let Some(df) = versions(ctx, std::slice::from_ref(day))? {
+                per_day.push(df.lazy());
+            }
+        }
+        if per_day.is_empty() {
+            return Ok(None);
+        }
+        let df = concat(per_day, UnionArgs::default())
+            .and_then(|lf| lf.sort(["date", "component", "granularity", "version"], Default::default()).collect())
             .context("compute telemetry_versions_daily")?;
         Ok(Some(df))
     }
+}
+
+fn versions(ctx: &SummaryContext<'_>, days: &[NaiveDate]) -> Result<Option<DataFrame>> {
+    let Some(components) = telemetry::components(ctx, days)? else { return Ok(None) };
+    // Components carry their check-in's age: the persistent filter needs no join.
+    // Count each full version once; the X.Y counts add those up (a few thousand rows), instead
+    // of grouping all components a second time.
+    let xyz = telemetry::persistent(components, ctx)
+        .group_by([col("date"), col("name"), col("version")])
+        .agg([len().cast(DataType::Int64).alias("systems"), col("major_minor").first()])
+        .collect()
+        .context("compute telemetry_versions_daily")?
+        .lazy();
+    let xy = xyz
+        .clone()
+        .filter(col("major_minor").is_not_null())
+        .group_by([col("date"), col("name"), col("major_minor")])
+        .agg([col("systems").sum()])
+        .select([col("date"), col("name"), lit("xy").alias("granularity"), col("major_minor").alias("version"), col("systems")]);
+    let xyz = xyz.select([col("date"), col("name"), lit("xyz").alias("granularity"), col("version"), col("systems")]);
+    let df = concat([xy, xyz], UnionArgs::default())
+        .and_then(|lf| lf.rename(["name"], ["component"], true).collect())
+        .context("compute telemetry_versions_daily")?;
+    Ok(Some(df))
 }

@@ -20,6 +20,9 @@ pub struct Manifest {
     /// Dedup index name -> its sorted key segments.
     #[serde(default)]
     pub key_segments: BTreeMap<String, Vec<KeySegment>>,
+    /// Source state name -> the objects that together hold it (see each source's state).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub state_segments: BTreeMap<String, Vec<String>>,
     /// Summary table -> event days whose facts changed since it was last computed.
     #[serde(default)]
     pub pending_summaries: BTreeMap<String, BTreeSet<NaiveDate>>,

@@ -4,6 +4,7 @@
 use prost::Message;
 use uuid::Uuid;
 
+use crate::proto::analytics::Component;
 use crate::proto::Analytics;
 
 /// How an object's check-ins are framed, from its extension.
@@ -79,12 +80,25 @@ pub fn decode(bytes: &[u8]) -> Result<CheckIn, String> {
             format!("system_id {:?} is not a UUID", message.system_id)
         }
     })?;
-    let mut names: Vec<&str> = message.components.iter().map(|c| c.name.as_str()).collect();
-    names.sort_unstable();
-    if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
-        return Err(format!("component {:?} appears twice", w[0]));
+    if let Some(name) = repeated_name(&message.components) {
+        return Err(format!("component {name:?} appears twice"));
     }
     Ok(CheckIn { system_id, message })
+}
+
+/// A component name that appears twice, if any. Check-ins list a handful of components: comparing
+/// pairs beats sorting (which this ran for every message).
+fn repeated_name(components: &[Component]) -> Option<&str> {
+    if components.len() <= 16 {
+        return components
+            .iter()
+            .enumerate()
+            .find(|(i, c)| components[..*i].iter().any(|d| d.name == c.name))
+            .map(|(_, c)| c.name.as_str());
+    }
+    let mut names: Vec<&str> = components.iter().map(|c| c.name.as_str()).collect();
+    names.sort_unstable();
+    names.windows(2).find(|w| w[0] == w[1]).map(|w| w[0])
 }
 
 /// A UUID in any spelling the senders use (hyphenated or not, braced, `urn:uuid:`, any case).
@@ -94,8 +108,11 @@ pub fn normalize_system_id(text: &str) -> Option<Uuid> {
 
 /// Whether a component version is a GA release: `digits.digits.digits`.
 pub fn is_ga_version(version: &str) -> bool {
-    let parts: Vec<&str> = version.split('.').collect();
-    parts.len() == 3 && parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+    let mut parts = 0;
+    version.split('.').all(|p| {
+        parts += 1;
+        parts <= 3 && !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())
+    }) && parts == 3
 }
 
 /// The `X.Y` of a version string, when it has one.
@@ -126,7 +143,6 @@ pub fn postgresql_display(version: u32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::proto::analytics::Component;
 
     fn message(system_id: &str, components: &[(&str, &str)]) -> Analytics {
         Analytics {
@@ -189,12 +205,18 @@ mod tests {
         assert!(decode(&message("abc", &[]).encode_to_vec()).unwrap_err().contains("not a UUID"));
         let twice = message("3f2c1b8e-5d4a-4c3b-9a1e-0f1e2d3c4b5a", &[("core", "3.1.0"), ("file", "1.0.0"), ("core", "3.2.0")]);
         assert!(decode(&twice.encode_to_vec()).unwrap_err().contains("\"core\" appears twice"));
+        // Past 16 components the names are sorted instead: same answer.
+        let many: Vec<(String, &str)> = (0..20).map(|i| (format!("plugin{}", i % 19), "1.0.0")).collect();
+        let many: Vec<(&str, &str)> = many.iter().map(|(n, v)| (n.as_str(), *v)).collect();
+        let repeated = message("3f2c1b8e-5d4a-4c3b-9a1e-0f1e2d3c4b5a", &many);
+        assert!(decode(&repeated.encode_to_vec()).unwrap_err().contains("\"plugin0\" appears twice"));
+        assert!(decode(&message("3f2c1b8e-5d4a-4c3b-9a1e-0f1e2d3c4b5a", &many[..19]).encode_to_vec()).is_ok());
     }
 
     #[test]
     fn ga_versions_and_major_minor() {
         assert!(is_ga_version("3.49.1"));
-        for v in ["3.49", "3.49.1.dev", "3.49.0rc1", "", "a.b.c", "1..2"] {
+        for v in ["3.49", "3.49.1.dev", "3.49.0rc1", "", "a.b.c", "1..2", "1.2.3.", ".1.2", "1.2.3.4"] {
             assert!(!is_ga_version(v), "{v}");
         }
         assert_eq!(major_minor("3.49.1"), Some("3.49"));

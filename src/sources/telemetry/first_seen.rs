@@ -1,123 +1,131 @@
-//! Each system's first day, kept as state under `_pipelake/` so that ages stay right after the
-//! raw check-ins are pruned. Stored as sorted (UUID, day) pairs, zstd-compressed: a batch reads it
-//! in milliseconds and looks its systems up by binary search, whatever the fleet's size.
+//! Each system's first day, kept as state in the warehouse so that ages stay right after the
+//! raw check-ins are pruned.
+//!
+//! Stored as segments of sorted (UUID, day) pairs, zstd-compressed, listed in the manifest: a
+//! transaction writes only the systems it added or moved back, so its cost follows the batch,
+//! not the fleet. Past [`MAX_SEGMENTS`] one transaction writes the whole state as a single
+//! segment and drops the others. A run loads the state once and keeps it across its batches.
 
 use bytes::Bytes;
-use chrono::NaiveDate;
 use polars::prelude::PlHashMap;
-use uuid::Uuid;
+use rayon::prelude::*;
 
 use crate::error::{Error, Result};
-use crate::timestamp::{date_to_days, days_to_date};
-use crate::warehouse::Warehouse;
+use crate::warehouse::{Txn, Warehouse};
 
-/// Where the state lives in the warehouse.
-pub(super) const STATE_KEY: &str = "_pipelake/state/telemetry_first_seen.bin.zst";
+/// The state's name in the manifest's `state_segments`.
+const STATE_NAME: &str = "telemetry_first_seen";
+/// Where pipelake before segments kept the whole state as one object; read, then replaced.
+const LEGACY_KEY: &str = "_pipelake/state/telemetry_first_seen.bin.zst";
+/// Segments beyond this many are merged into one.
+const MAX_SEGMENTS: usize = 16;
 const ENTRY: usize = 20;
 
-/// First days of all systems seen so far, plus this batch's changes.
+/// First days (days since the epoch) of all systems seen so far.
 pub(super) struct FirstSeen {
-    known: Vec<(u128, i32)>,
-    changed: PlHashMap<u128, i32>,
+    first: PlHashMap<u128, i32>,
+    /// Systems added or moved back since the last save.
+    changed: Vec<u128>,
+    /// Whether the next save writes the whole state (a legacy state object was read).
+    rewrite: bool,
 }
 
 impl FirstSeen {
     /// The committed state.
     pub fn load(warehouse: &Warehouse) -> Result<Self> {
-        let known = match warehouse.location().get_opt(STATE_KEY)? {
-            Some(bytes) => decode(&bytes)?,
-            None => Vec::new(),
-        };
-        Ok(FirstSeen { known, changed: PlHashMap::default() })
+        let mut keys = warehouse.manifest().state_segments.get(STATE_NAME).cloned().unwrap_or_default();
+        let mut rewrite = false;
+        if keys.is_empty() && warehouse.location().get_opt(LEGACY_KEY)?.is_some() {
+            keys.push(LEGACY_KEY.to_string());
+            rewrite = true;
+        }
+        let segments = warehouse
+            .location()
+            .get_many(&keys)
+            .into_par_iter()
+            .zip(&keys)
+            .map(|(bytes, key)| decode(&bytes?, key))
+            .collect::<Result<Vec<_>>>()?;
+        let mut first = PlHashMap::with_capacity_and_hasher(segments.iter().map(Vec::len).sum(), Default::default());
+        for (id, day) in segments.into_iter().flatten() {
+            // A later segment only ever moves a day back; the minimum is right in any order.
+            first.entry(id).and_modify(|d: &mut i32| *d = (*d).min(day)).or_insert(day);
+        }
+        Ok(FirstSeen { first, changed: Vec::new(), rewrite })
     }
 
-    /// Note that `id` checked in on `day`; returns its first day as of this batch (a later
-    /// check-in of the same batch in an older day folder can still move it back for the state).
-    pub fn observe(&mut self, id: Uuid, day: NaiveDate) -> NaiveDate {
-        let key = id.as_u128();
-        let day = date_to_days(day);
-        let first = match self.lookup(key) {
-            // A late object in an older day folder moves the first day back.
-            Some(first) if first <= day => first,
-            _ => {
-                self.changed.insert(key, day);
+    /// An empty state (no system seen).
+    #[cfg(test)]
+    fn empty() -> Self {
+        FirstSeen { first: PlHashMap::default(), changed: Vec::new(), rewrite: false }
+    }
+
+    /// Note that system `id` checked in on `day`; returns its first day. A late object in an
+    /// older day folder moves the first day back.
+    pub fn observe(&mut self, id: u128, day: i32) -> i32 {
+        match self.first.get_mut(&id) {
+            Some(first) if *first <= day => *first,
+            Some(first) => {
+                *first = day;
+                self.changed.push(id);
                 day
             }
-        };
-        days_to_date(first)
+            None => {
+                self.first.insert(id, day);
+                self.changed.push(id);
+                day
+            }
+        }
     }
 
-    /// The first day of a system already observed.
+    /// The first day of a system, if seen.
     #[cfg(test)]
-    pub fn get(&self, id: Uuid) -> Option<NaiveDate> {
-        self.lookup(id.as_u128()).map(days_to_date)
+    pub fn get(&self, id: u128) -> Option<i32> {
+        self.first.get(&id).copied()
     }
 
-    fn lookup(&self, key: u128) -> Option<i32> {
-        self.changed.get(&key).copied().or_else(|| self.lookup_known(key))
-    }
-
-    /// Find `key` in the sorted known entries. Random (v4) UUIDs spread evenly over the key
-    /// space, so the search starts where the key would sit and gallops outward: a few probes
-    /// instead of twenty; clustered keys fall back to a binary search over a wider range.
-    fn lookup_known(&self, key: u128) -> Option<i32> {
-        let known = &self.known;
-        let n = known.len();
-        if n == 0 {
-            return None;
+    /// Publish what changed since the last save with `txn`.
+    pub fn save(&mut self, txn: &mut Txn) -> Result<()> {
+        if self.changed.is_empty() && !self.rewrite {
+            return Ok(());
         }
-        let guess = (((key >> 64) * n as u128) >> 64) as usize;
-        let (mut lo, mut hi, mut step) = (guess.min(n - 1), guess.min(n - 1) + 1, 1);
-        if known[lo].0 > key {
-            while lo > 0 && known[lo].0 > key {
-                hi = lo;
-                lo = lo.saturating_sub(step);
-                step *= 2;
+        let mut segments = txn.manifest().state_segments.get(STATE_NAME).cloned().unwrap_or_default();
+        let mut entries: Vec<(u128, i32)> = if self.rewrite || segments.len() + 1 > MAX_SEGMENTS {
+            for key in segments.drain(..) {
+                txn.remove_object(key);
             }
+            if self.rewrite {
+                txn.remove_object(LEGACY_KEY.to_string());
+            }
+            self.first.iter().map(|(id, day)| (*id, *day)).collect()
         } else {
-            while hi < n && known[hi].0 <= key {
-                lo = hi;
-                hi = (hi + step).min(n);
-                step *= 2;
-            }
-        }
-        known[lo..hi].binary_search_by_key(&key, |e| e.0).ok().map(|i| known[lo + i].1)
-    }
-
-    /// Whether anything changed since loading.
-    pub fn changed(&self) -> bool {
-        !self.changed.is_empty()
-    }
-
-    /// The new state, to publish with the batch.
-    pub fn encode(&self) -> Result<Bytes> {
-        // Merge the (sorted) known entries with this batch's changes, sorted: no full re-sort.
-        let mut changes: Vec<(u128, i32)> = self.changed.iter().map(|(k, d)| (*k, *d)).collect();
-        changes.sort_unstable();
-        let mut all = Vec::with_capacity(self.known.len() + changes.len());
-        let mut known = self.known.iter().copied().peekable();
-        for change in changes {
-            while let Some(k) = known.next_if(|k| k.0 < change.0) {
-                all.push(k);
-            }
-            // A changed system replaces its known entry.
-            known.next_if(|k| k.0 == change.0);
-            all.push(change);
-        }
-        all.extend(known);
-        let mut raw = Vec::with_capacity(all.len() * ENTRY);
-        for (k, d) in all {
-            raw.extend_from_slice(&k.to_le_bytes());
-            raw.extend_from_slice(&d.to_le_bytes());
-        }
-        zstd::bulk::compress(&raw, 1).map(Bytes::from).map_err(|e| Error::bookkeeping(STATE_KEY, e))
+            self.changed.iter().map(|id| (*id, self.first[id])).collect()
+        };
+        entries.par_sort_unstable();
+        entries.dedup();
+        let key = format!("_pipelake/state/{STATE_NAME}/{:020}.bin.zst", txn.version());
+        txn.put_object(key.clone(), encode(&entries, &key)?);
+        segments.push(key);
+        txn.manifest_mut().state_segments.insert(STATE_NAME.to_string(), segments);
+        self.changed.clear();
+        self.rewrite = false;
+        Ok(())
     }
 }
 
-fn decode(bytes: &[u8]) -> Result<Vec<(u128, i32)>> {
-    let raw = zstd::decode_all(bytes).map_err(|e| Error::bookkeeping(STATE_KEY, e))?;
+fn encode(entries: &[(u128, i32)], key: &str) -> Result<Bytes> {
+    let mut raw = Vec::with_capacity(entries.len() * ENTRY);
+    for (id, day) in entries {
+        raw.extend_from_slice(&id.to_le_bytes());
+        raw.extend_from_slice(&day.to_le_bytes());
+    }
+    zstd::bulk::compress(&raw, 1).map(Bytes::from).map_err(|e| Error::bookkeeping(key, e))
+}
+
+fn decode(bytes: &[u8], key: &str) -> Result<Vec<(u128, i32)>> {
+    let raw = zstd::decode_all(bytes).map_err(|e| Error::bookkeeping(key, e))?;
     if raw.len() % ENTRY != 0 {
-        return Err(Error::bookkeeping(STATE_KEY, "truncated state"));
+        return Err(Error::bookkeeping(key, "truncated state"));
     }
     Ok(raw
         .chunks_exact(ENTRY)
@@ -129,58 +137,74 @@ fn decode(bytes: &[u8]) -> Result<Vec<(u128, i32)>> {
 mod tests {
     use super::*;
 
-    fn day(d: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(2026, 1, d).unwrap()
-    }
-
     #[test]
     fn first_day_sticks_and_moves_back_only_for_earlier_days() {
-        let a = Uuid::from_u128(7);
-        let b = Uuid::from_u128(3);
-        let mut state = FirstSeen { known: Vec::new(), changed: PlHashMap::default() };
-        assert_eq!(state.observe(a, day(5)), day(5));
-        assert_eq!(state.observe(a, day(9)), day(5));
-        assert_eq!(state.observe(a, day(2)), day(2));
-        state.observe(b, day(4));
-        let reloaded = FirstSeen { known: decode(&state.encode().unwrap()).unwrap(), changed: PlHashMap::default() };
-        assert_eq!(reloaded.get(a), Some(day(2)));
-        assert_eq!(reloaded.get(b), Some(day(4)));
-        assert_eq!(reloaded.get(Uuid::from_u128(1)), None);
-        assert!(!reloaded.changed());
+        let mut state = FirstSeen::empty();
+        assert_eq!(state.observe(7, 5), 5);
+        assert_eq!(state.observe(7, 9), 5);
+        assert_eq!(state.observe(7, 2), 2);
+        assert_eq!(state.observe(3, 4), 4);
+        assert_eq!(state.get(7), Some(2));
+        assert_eq!(state.get(1), None);
+        assert_eq!(state.changed, vec![7, 7, 3]);
+    }
+
+    fn warehouse(dir: &std::path::Path) -> Warehouse {
+        let runtime = std::sync::Arc::new(tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap());
+        let location = crate::lake::Location::open(dir.to_str().unwrap(), true, runtime).unwrap();
+        let second = std::time::Duration::from_secs(1);
+        Warehouse::open_for_writing(location, "test", second, second * 60).unwrap()
+    }
+
+    fn segments(warehouse: &Warehouse) -> Vec<String> {
+        warehouse.manifest().state_segments.get(STATE_NAME).cloned().unwrap_or_default()
     }
 
     #[test]
-    fn lookup_finds_what_a_binary_search_finds() {
-        let mut rng = crate::generate::Rng::new(3);
-        for clustered in [false, true] {
-            let mut keys: Vec<u128> = (0..5000)
-                .map(|_| {
-                    let k = (u128::from(rng.next_u64()) << 64) | u128::from(rng.next_u64());
-                    if clustered {
-                        k >> 100
-                    } else {
-                        k
-                    }
-                })
-                .collect();
-            keys.sort_unstable();
-            keys.dedup();
-            let state = FirstSeen { known: keys.iter().map(|k| (*k, (*k % 1000) as i32)).collect(), changed: PlHashMap::default() };
-            for probe in keys.iter().copied().chain(keys.iter().map(|k| k.wrapping_add(1))).chain([0, u128::MAX]) {
-                let expected = state.known.binary_search_by_key(&probe, |e| e.0).ok().map(|i| state.known[i].1);
-                assert_eq!(state.lookup_known(probe), expected, "{probe}");
-            }
+    fn each_save_writes_the_changes_and_many_segments_merge_into_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut warehouse = warehouse(dir.path());
+        let mut state = FirstSeen::load(&warehouse).unwrap();
+        for batch in 0..MAX_SEGMENTS as u128 + 1 {
+            state.observe(batch, 100 + batch as i32);
+            state.observe(0, 50); // system 0 moves back once, then stays
+            let mut txn = warehouse.begin();
+            state.save(&mut txn).unwrap();
+            warehouse.commit(txn).unwrap();
+            let reloaded = FirstSeen::load(&warehouse).unwrap();
+            assert_eq!(reloaded.first, state.first, "after batch {batch}");
         }
+        // The 17th save merged the 16 segments before it with its changes into one.
+        let files = segments(&warehouse);
+        assert_eq!(files.len(), 1, "{files:?}");
+        assert_eq!(decode(&warehouse.location().get_opt(&files[0]).unwrap().unwrap(), "k").unwrap().len(), MAX_SEGMENTS + 1);
+        // Nothing changed: nothing written.
+        let mut txn = warehouse.begin();
+        FirstSeen::load(&warehouse).unwrap().save(&mut txn).unwrap();
+        assert!(txn.is_empty());
     }
 
     #[test]
-    fn encoding_merges_changes_into_the_known_entries() {
-        let d = |n| date_to_days(day(n));
-        let mut state = FirstSeen { known: vec![(1, d(5)), (3, d(5)), (7, d(5))], changed: PlHashMap::default() };
-        state.observe(Uuid::from_u128(3), day(2)); // moves back
-        state.observe(Uuid::from_u128(5), day(6)); // new
-        state.observe(Uuid::from_u128(9), day(6)); // new, after all known
-        state.observe(Uuid::from_u128(7), day(8)); // no change
-        assert_eq!(decode(&state.encode().unwrap()).unwrap(), vec![(1, d(5)), (3, d(2)), (5, d(6)), (7, d(5)), (9, d(6))]);
+    fn a_state_from_before_segments_is_read_then_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut warehouse = warehouse(dir.path());
+        warehouse.location().put(LEGACY_KEY, encode(&[(5, 10), (9, 12)], LEGACY_KEY).unwrap()).unwrap();
+        let mut state = FirstSeen::load(&warehouse).unwrap();
+        assert_eq!((state.get(5), state.get(9), state.get(1)), (Some(10), Some(12), None));
+        let mut txn = warehouse.begin();
+        state.save(&mut txn).unwrap();
+        warehouse.commit(txn).unwrap();
+        assert_eq!(warehouse.location().get_opt(LEGACY_KEY).unwrap(), None);
+        assert_eq!(segments(&warehouse).len(), 1);
+        assert_eq!(FirstSeen::load(&warehouse).unwrap().first, state.first);
+    }
+
+    #[test]
+    fn segments_round_trip_sorted() {
+        let entries = vec![(1u128, 5), (u128::MAX, -3), (42, 20000)];
+        let bytes = encode(&entries, "k").unwrap();
+        assert_eq!(decode(&bytes, "k").unwrap(), entries);
+        let cut = zstd::bulk::compress(&[0u8; 19], 1).unwrap();
+        assert!(decode(&cut, "k").is_err());
     }
 }
