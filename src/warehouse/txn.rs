@@ -76,8 +76,7 @@ impl Txn {
             names.push(format!("part-{:08}-{}.parquet", self.manifest.version, self.files_written));
             self.files_written += 1;
             if df.height() > 0 {
-                let split = df.partition_by_stable(["date"], true).context(format!("partition {}", table.name))?;
-                parts.extend(split.into_iter().map(|p| (t, p)));
+                parts.extend(split_by_date(df).context(format!("partition {}", table.name))?.into_iter().map(|p| (t, p)));
             }
         }
         let encoded: Vec<(usize, NaiveDate, usize, Bytes)> = parts
@@ -187,6 +186,27 @@ impl Txn {
     }
 }
 
+/// One frame per `date`, rows in their order. Rows in landing order come in runs of one day
+/// (an object has one landing day): those are sliced, not copied.
+fn split_by_date(df: &DataFrame) -> PolarsResult<Vec<DataFrame>> {
+    let dates = df.column("date")?.date()?.physical().clone();
+    let mut runs: Vec<(i32, usize, usize)> = Vec::new();
+    for (i, day) in dates.iter().enumerate() {
+        let day = day.unwrap_or(i32::MIN);
+        match runs.last_mut() {
+            Some((d, _, len)) if *d == day => *len += 1,
+            _ => runs.push((day, i, 1)),
+        }
+    }
+    let mut days: Vec<i32> = runs.iter().map(|r| r.0).collect();
+    days.sort_unstable();
+    days.dedup();
+    if days.len() < runs.len() {
+        return df.partition_by_stable(["date"], true);
+    }
+    Ok(runs.into_iter().map(|(_, offset, len)| df.slice(offset as i64, len)).collect())
+}
+
 /// A content hash to recognise a recomputed file that came out the same.
 fn content_hash(bytes: &[u8]) -> u64 {
     use std::hash::Hasher;
@@ -257,4 +277,33 @@ pub(super) fn recover(location: &Location) -> Result<Manifest> {
         location.delete_many(&orphans)?;
     }
     Ok(manifest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(days: &[i32]) -> DataFrame {
+        DataFrame::new_infer_height(vec![
+            Column::new("row".into(), (0..days.len() as i64).collect::<Vec<_>>()),
+            Int32Chunked::from_vec("date".into(), days.to_vec()).into_date().into_column(),
+        ])
+        .unwrap()
+    }
+
+    fn rows_per_part(parts: &[DataFrame]) -> Vec<Vec<i64>> {
+        parts.iter().map(|p| p.column("row").unwrap().i64().unwrap().into_no_null_iter().collect()).collect()
+    }
+
+    #[test]
+    fn split_by_date_slices_runs_and_groups_interleaved_days() {
+        // Runs of one day each: the same parts as partition_by, in order.
+        let runs = frame(&[5, 5, 6, 6, 6, 9]);
+        let parts = split_by_date(&runs).unwrap();
+        assert_eq!(rows_per_part(&parts), vec![vec![0, 1], vec![2, 3, 4], vec![5]]);
+        assert_eq!(rows_per_part(&parts), rows_per_part(&runs.partition_by_stable(["date"], true).unwrap()));
+        // A day that comes back later: grouped, each day's rows in their order.
+        let parts = split_by_date(&frame(&[5, 6, 5, 7, 6])).unwrap();
+        assert_eq!(rows_per_part(&parts), vec![vec![0, 2], vec![1, 4], vec![3]]);
+    }
 }

@@ -108,19 +108,26 @@ pub fn normalize_system_id(text: &str) -> Option<Uuid> {
 
 /// Whether a component version is a GA release: `digits.digits.digits`.
 pub fn is_ga_version(version: &str) -> bool {
-    let mut parts = 0;
-    version.split('.').all(|p| {
-        parts += 1;
-        parts <= 3 && !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())
-    }) && parts == 3
+    let (mut dots, mut digits) = (0, 0);
+    for b in version.bytes() {
+        match b {
+            b'0'..=b'9' => digits += 1,
+            b'.' if digits > 0 && dots < 2 => {
+                dots += 1;
+                digits = 0;
+            }
+            _ => return false,
+        }
+    }
+    dots == 2 && digits > 0
 }
 
 /// The `X.Y` of a version string, when it has one.
 pub fn major_minor(version: &str) -> Option<&str> {
-    let mut dots = version.match_indices('.');
-    let (first, _) = dots.next()?;
-    Some(match dots.next() {
-        Some((second, _)) => &version[..second],
+    let bytes = version.as_bytes();
+    let first = memchr::memchr(b'.', bytes)?;
+    Some(match memchr::memchr(b'.', &bytes[first + 1..]) {
+        Some(second) => &version[..first + 1 + second],
         None if first + 1 < version.len() => version,
         None => return None,
     })
@@ -222,6 +229,9 @@ mod tests {
         assert_eq!(major_minor("3.49.1"), Some("3.49"));
         assert_eq!(major_minor("3.49"), Some("3.49"));
         assert_eq!(major_minor("3"), None);
+        assert_eq!(major_minor("3."), None);
+        assert_eq!(major_minor("3.49.1.dev0"), Some("3.49"));
+        assert_eq!(major_minor(".5.1"), Some(".5"));
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Each system's first day, kept as state in the warehouse so that ages stay right after the
 //! raw check-ins are pruned.
 //!
-//! Stored as segments of sorted (UUID, day) pairs, zstd-compressed, listed in the manifest: a
+//! Stored as segments of (UUID, day) pairs, zstd-compressed, listed in the manifest: a
 //! transaction writes only the systems it added or moved back, so its cost follows the batch,
 //! not the fleet. Past [`MAX_SEGMENTS`] one transaction writes the whole state as a single
 //! segment and drops the others. A run loads the state once and keeps it across its batches.
@@ -60,6 +60,12 @@ impl FirstSeen {
         FirstSeen { first: PlHashMap::default(), changed: Vec::new(), rewrite: false }
     }
 
+    /// Make room for `additional` more systems (growing the table once instead of rehashing
+    /// it several times while a batch is deduplicated).
+    pub fn reserve(&mut self, additional: usize) {
+        self.first.reserve(additional);
+    }
+
     /// Note that system `id` checked in on `day`; returns its first day. A late object in an
     /// older day folder moves the first day back.
     pub fn observe(&mut self, id: u128, day: i32) -> i32 {
@@ -90,7 +96,7 @@ impl FirstSeen {
             return Ok(());
         }
         let mut segments = txn.manifest().state_segments.get(STATE_NAME).cloned().unwrap_or_default();
-        let mut entries: Vec<(u128, i32)> = if self.rewrite || segments.len() + 1 > MAX_SEGMENTS {
+        let entries: Vec<(u128, i32)> = if self.rewrite || segments.len() + 1 > MAX_SEGMENTS {
             for key in segments.drain(..) {
                 txn.remove_object(key);
             }
@@ -101,8 +107,6 @@ impl FirstSeen {
         } else {
             self.changed.iter().map(|id| (*id, self.first[id])).collect()
         };
-        entries.par_sort_unstable();
-        entries.dedup();
         let key = format!("_pipelake/state/{STATE_NAME}/{:020}.bin.zst", txn.version());
         txn.put_object(key.clone(), encode(&entries, &key)?);
         segments.push(key);
@@ -200,7 +204,7 @@ mod tests {
     }
 
     #[test]
-    fn segments_round_trip_sorted() {
+    fn segments_round_trip() {
         let entries = vec![(1u128, 5), (u128::MAX, -3), (42, 20000)];
         let bytes = encode(&entries, "k").unwrap();
         assert_eq!(decode(&bytes, "k").unwrap(), entries);

@@ -8,12 +8,9 @@ pub mod checkin;
 mod first_seen;
 mod generate;
 
-use std::collections::BTreeSet;
-
 use chrono::NaiveDate;
 use polars::prelude::*;
 use rayon::prelude::*;
-use uuid::Uuid;
 
 use self::checkin::{Frame, Framing};
 use self::first_seen::FirstSeen;
@@ -107,25 +104,38 @@ impl Source for TelemetrySource {
         };
         session.load_days(ctx.warehouse, &decoded.day)?;
 
-        // One check-in per system and day, the first in landing order; each kept one with its
-        // system's first day.
+        // One check-in per system and day, the first in landing order.
         let mut keep = Vec::with_capacity(decoded.system.len());
-        let mut first_seen = Vec::with_capacity(decoded.system.len());
-        for ((&system, &day), &object) in decoded.system.iter().zip(&decoded.day).zip(&decoded.object) {
-            let kept = session.kept.get_mut(&day).is_some_and(|systems| systems.insert(system));
-            keep.push(kept);
-            if kept {
-                outcome.counts[object].accepted += 1;
-                first_seen.push(session.first_seen.observe(system, day));
+        for run in day_runs(&decoded.day) {
+            let day = decoded.day[run.start];
+            let systems = session.kept.get_mut(&day);
+            let systems = systems.expect("load_days holds every day of the batch");
+            keep.extend(decoded.system[run].iter().map(|s| systems.insert(*s)));
+        }
+        for (object, kept) in decoded.object.iter().zip(&keep) {
+            let counts = &mut outcome.counts[*object];
+            if *kept {
+                counts.accepted += 1;
             } else {
-                outcome.counts[object].duplicates += 1;
+                counts.duplicates += 1;
             }
         }
         for reject in decoded.rejects.iter().cloned() {
             outcome.reject(reject);
         }
-        if !first_seen.is_empty() {
-            let (checkins, components) = decoded.kept_rows(&keep, &first_seen).context("build telemetry rows")?;
+        // Each kept check-in's first day, while its rows are gathered.
+        let Session { first_seen, .. } = &mut session;
+        let (firsts, rows) = rayon::join(
+            || {
+                first_seen.reserve(decoded.system.len());
+                let kept = decoded.system.iter().zip(&decoded.day).zip(&keep).filter(|(_, k)| **k);
+                kept.map(|((system, day), _)| first_seen.observe(*system, *day)).collect::<Vec<i32>>()
+            },
+            || decoded.kept_rows(&keep),
+        );
+        let (checkins, components) = rows.context("build telemetry rows")?;
+        if checkins.height() > 0 {
+            let (checkins, components) = with_first_seen(checkins, components, &firsts).context("telemetry first_seen")?;
             outcome.append(txn, vec![(&TELEMETRY_CHECKINS, checkins), (&TELEMETRY_COMPONENTS, components)])?;
         }
         session.first_seen.save(txn)?;
@@ -146,12 +156,19 @@ impl Session {
     /// from the warehouse (a late object for an older day), and days not in the batch are let go
     /// (objects arrive in landing order: their check-ins are done).
     fn load_days(&mut self, warehouse: &Warehouse, batch_days: &[i32]) -> Result<()> {
-        let days: BTreeSet<i32> = batch_days.iter().copied().collect();
-        self.kept.retain(|day, _| days.contains(day));
-        let missing: Vec<NaiveDate> = days.iter().filter(|d| !self.kept.contains_key(*d)).map(|d| days_to_date(*d)).collect();
-        for day in &missing {
-            self.kept.insert(date_to_days(*day), PlHashSet::default());
+        let mut days: PlHashMap<i32, usize> = PlHashMap::default();
+        for run in day_runs(batch_days) {
+            *days.entry(batch_days[run.start]).or_default() += run.len();
         }
+        self.kept.retain(|day, _| days.contains_key(day));
+        let mut missing: Vec<NaiveDate> = Vec::new();
+        for (day, check_ins) in days {
+            if !self.kept.contains_key(&day) {
+                self.kept.insert(day, PlHashSet::with_capacity_and_hasher(check_ins, Default::default()));
+                missing.push(days_to_date(day));
+            }
+        }
+        missing.sort_unstable();
         let Some(df) = warehouse.read_days(&TELEMETRY_CHECKINS, &missing, Some(&["system_id"]))? else { return Ok(()) };
         let ids = df.column("system_id").and_then(|c| c.str().cloned()).context("telemetry system_id")?;
         let dates = df.column("date").and_then(|c| c.date().cloned()).context("telemetry date")?;
@@ -192,6 +209,8 @@ struct Decoded {
     object: Vec<usize>,
     day: Vec<i32>,
     system: Vec<u128>,
+    /// Per check-in: the system as the tables spell it (lower-case, hyphenated).
+    system_ids: StringChunked,
     /// Per check-in: the [`NUMBERS`] columns and `components`.
     numbers: DataFrame,
     /// Per component: the row of its check-in.
@@ -219,6 +238,7 @@ impl Decoded {
         for part in parts {
             all.append(part)?;
         }
+        all.system_ids.rechunk_mut();
         all.numbers.rechunk_mut_par();
         all.components.rechunk_mut_par();
         Ok(all)
@@ -230,6 +250,7 @@ impl Decoded {
         self.object.extend(other.object);
         self.day.extend(other.day);
         self.system.extend(other.system);
+        self.system_ids.append_owned(other.system_ids)?;
         self.numbers.vstack_mut_owned(other.numbers)?;
         self.parent.extend(other.parent.iter().map(|p| p + offset));
         self.components.vstack_mut_owned(other.components)?;
@@ -238,48 +259,67 @@ impl Decoded {
 
     /// The two fact frames of the check-ins `keep` says, each with its `date` column;
     /// `first_seen` has the first day of each kept check-in's system.
-    fn kept_rows(&self, keep: &[bool], first_seen: &[i32]) -> PolarsResult<(DataFrame, DataFrame)> {
-        // Each check-in's row among the kept ones.
-        let mut row = Vec::with_capacity(keep.len());
-        let mut kept_days = Vec::with_capacity(first_seen.len());
-        let mut ids = StringChunkedBuilder::new("system_id".into(), first_seen.len());
-        let mut buf = [0u8; uuid::fmt::Hyphenated::LENGTH];
-        for (i, &k) in keep.iter().enumerate() {
-            row.push(kept_days.len() as IdxSize);
-            if k {
-                kept_days.push(self.day[i]);
-                ids.append_value(Uuid::from_u128(self.system[i]).hyphenated().encode_lower(&mut buf));
-            }
-        }
-        let ids = ids.finish();
-        let ages: Vec<i64> = kept_days.iter().zip(first_seen).map(|(d, f)| i64::from(d - f)).collect();
+    /// The two fact frames of the check-ins `keep` says, each with its `date` column, and the
+    /// components with `row`, their check-in's row among the kept ones (for the ages, known
+    /// later).
+    fn kept_rows(&self, keep: &[bool]) -> PolarsResult<(DataFrame, DataFrame)> {
+        let keep_mask = BooleanChunked::from_slice("keep".into(), keep);
         let (checkins, components) = rayon::join(
             || -> PolarsResult<DataFrame> {
-                let numbers = self.numbers.filter(&BooleanChunked::from_slice("keep".into(), keep))?;
-                let mut columns = vec![
-                    ids.clone().into_column(),
-                    dates("first_seen", first_seen.to_vec()),
-                    Int64Chunked::from_slice("age_days".into(), &ages).into_column(),
-                ];
-                columns.extend(numbers.into_columns());
-                columns.push(dates("date", kept_days.clone()));
+                let mut columns = vec![self.system_ids.filter(&keep_mask)?.into_column()];
+                columns.extend(self.numbers.filter(&keep_mask)?.into_columns());
+                let days = self.day.iter().zip(keep).filter(|(_, k)| **k).map(|(d, _)| *d).collect();
+                columns.push(dates("date", days));
                 DataFrame::new_infer_height(columns)
             },
             || -> PolarsResult<DataFrame> {
-                let mask: Vec<bool> = self.parent.iter().map(|p| keep[*p as usize]).collect();
-                let parent: Vec<IdxSize> = self.parent.iter().filter(|p| keep[**p as usize]).map(|p| row[*p as usize]).collect();
-                let rows = self.components.filter(&BooleanChunked::from_slice("keep".into(), &mask))?;
-                let component_ages = parent.iter().map(|p| ages[*p as usize]).collect();
-                let component_days = parent.iter().map(|p| kept_days[*p as usize]).collect();
-                let mut columns = vec![ids.take(&IdxCa::from_vec("parent".into(), parent))?.into_column()];
-                columns.extend(rows.into_columns());
-                columns.push(Int64Chunked::from_vec("age_days".into(), component_ages).into_column());
-                columns.push(dates("date", component_days));
+                let mut kept_row = Vec::with_capacity(keep.len());
+                let mut kept: IdxSize = 0;
+                for k in keep {
+                    kept_row.push(kept);
+                    kept += IdxSize::from(*k);
+                }
+                let is_kept = |p: &IdxSize| keep[*p as usize];
+                let mask: Vec<bool> = self.parent.iter().map(is_kept).collect();
+                let parent: Vec<IdxSize> = self.parent.iter().copied().filter(is_kept).collect();
+                let rows = parent.iter().map(|p| kept_row[*p as usize]).collect();
+                let days = parent.iter().map(|p| self.day[*p as usize]).collect();
+                let mut columns = vec![self.system_ids.take(&IdxCa::from_vec("parent".into(), parent))?.into_column()];
+                columns.extend(self.components.filter(&BooleanChunked::from_slice("keep".into(), &mask))?.into_columns());
+                columns.push(IdxCa::from_vec("row".into(), rows).into_column());
+                columns.push(dates("date", days));
                 DataFrame::new_infer_height(columns)
             },
         );
         Ok((checkins?, components?))
     }
+}
+
+/// Add `first_seen` and `age_days` to the kept check-ins (`firsts`: each one's first day) and
+/// `age_days` to their components, in the tables' column order.
+fn with_first_seen(mut checkins: DataFrame, mut components: DataFrame, firsts: &[i32]) -> PolarsResult<(DataFrame, DataFrame)> {
+    let days = checkins.column("date")?.date()?.physical().clone();
+    let ages: Vec<i64> = days.into_no_null_iter().zip(firsts).map(|(d, f)| i64::from(d - f)).collect();
+    checkins.insert_column(1, dates("first_seen", firsts.to_vec()))?;
+    checkins.insert_column(2, Int64Chunked::from_slice("age_days".into(), &ages).into_column())?;
+    let rows = components.drop_in_place("row")?;
+    let component_ages = rows.idx()?.into_no_null_iter().map(|r| ages[r as usize]).collect();
+    let date = components.drop_in_place("date")?;
+    components.with_column(Int64Chunked::from_vec("age_days".into(), component_ages).into_column())?;
+    components.with_column(date)?;
+    Ok((checkins, components))
+}
+
+/// The runs of equal days in landing order (an object's check-ins share its landing day).
+fn day_runs(days: &[i32]) -> Vec<std::ops::Range<usize>> {
+    let mut runs: Vec<std::ops::Range<usize>> = Vec::new();
+    for (i, day) in days.iter().enumerate() {
+        match runs.last_mut() {
+            Some(run) if days[run.start] == *day => run.end = i + 1,
+            _ => runs.push(i..i + 1),
+        }
+    }
+    runs
 }
 
 /// Frame one object; whatever cannot be read of it as a whole goes to the rejects.
@@ -301,6 +341,7 @@ fn frame_object(object: usize, obj: &LoadedObject) -> (Vec<Reject>, Vec<Frame<'_
 /// Decode and validate a run of one object's messages into columns.
 fn decode_chunk(object: usize, day: i32, frames: &[Frame<'_>], production: bool) -> PolarsResult<Decoded> {
     let mut out = Builder::default();
+    let mut uuid_text = [0u8; uuid::fmt::Hyphenated::LENGTH];
     for (position, frame) in frames {
         let reject = |reason: String| Reject { object, position: *position, reason, record: None };
         let checkin = match frame.clone().and_then(checkin::decode) {
@@ -321,6 +362,7 @@ fn decode_chunk(object: usize, day: i32, frames: &[Frame<'_>], production: bool)
         out.object.push(object);
         out.day.push(day);
         out.system.push(checkin.system_id.as_u128());
+        out.system_ids.append_value(checkin.system_id.hyphenated().encode_lower(&mut uuid_text));
         for (column, (_, read)) in out.numbers.iter_mut().zip(NUMBERS) {
             column.push(read(message).map(i64::from));
         }
@@ -341,6 +383,7 @@ struct Builder {
     object: Vec<usize>,
     day: Vec<i32>,
     system: Vec<u128>,
+    system_ids: StringChunkedBuilder,
     numbers: [Vec<Option<i64>>; NUMBERS.len()],
     component_counts: Vec<i64>,
     parent: Vec<IdxSize>,
@@ -357,6 +400,7 @@ impl Default for Builder {
             object: Vec::with_capacity(CHUNK),
             day: Vec::with_capacity(CHUNK),
             system: Vec::with_capacity(CHUNK),
+            system_ids: strings("system_id"),
             numbers: std::array::from_fn(|_| Vec::with_capacity(CHUNK)),
             component_counts: Vec::with_capacity(CHUNK),
             parent: Vec::with_capacity(CHUNK * 3),
@@ -383,6 +427,7 @@ impl Builder {
             object: self.object,
             day: self.day,
             system: self.system,
+            system_ids: self.system_ids.finish(),
             numbers: DataFrame::new_infer_height(numbers)?,
             parent: self.parent,
             components: DataFrame::new_infer_height(components)?,
