@@ -28,12 +28,12 @@ sync
 # Each measured run starts from the warehouse it should: the full run from none (best of
 # BENCH_RUNS), the increment from the history just built (one run).
 run() { python3 bench/measure.py "$1" -- "$PIPELAKE" --config "$WORK/pipelake.toml" --raw "$2" --warehouse "$3" --log-format json run --date 2026-10-01; }
-FULL=$(BENCH_RESET="rm -rf '$WORK/wh-history'" run history "$WORK/history" "$WORK/wh-history")
+FULL=$(BENCH_RESET="rm -rf '$WORK/wh-history'; sync" run history "$WORK/history" "$WORK/wh-history")
 RECORDS=$("$PIPELAKE" --config "$WORK/pipelake.toml" --raw "$WORK/history" --warehouse "$WORK/wh-history" query "SELECT sum(records) FROM ingested_objects" --format csv | tail -1)
 ln -s "$WORK/all/telemetry/$LAST" "$WORK/history/telemetry/$LAST"
 ln -s "$WORK/all/telemetry/$LAST" "$WORK/alone/telemetry/$LAST"
 INC=$(BENCH_RUNS=1 run increment "$WORK/history" "$WORK/wh-history")
-ALONE=$(BENCH_RESET="rm -rf '$WORK/wh-alone'" run one-day-alone "$WORK/alone" "$WORK/wh-alone")
+ALONE=$(BENCH_RESET="rm -rf '$WORK/wh-alone'; sync" run one-day-alone "$WORK/alone" "$WORK/wh-alone")
 python3 - "$FULL" "$RECORDS" "$INC" "$ALONE" <<'PY'
 import json, sys
 full, records, inc, alone = json.loads(sys.argv[1]), int(sys.argv[2]), json.loads(sys.argv[3]), json.loads(sys.argv[4])
