@@ -108,8 +108,7 @@ impl Source for TelemetrySource {
         let mut keep = Vec::with_capacity(decoded.system.len());
         for run in day_runs(&decoded.day) {
             let day = decoded.day[run.start];
-            let systems = session.kept.get_mut(&day);
-            let systems = systems.expect("load_days holds every day of the batch");
+            let systems = session.kept.entry(day).or_default();
             keep.extend(decoded.system[run].iter().map(|s| systems.insert(*s)));
         }
         for (object, kept) in decoded.object.iter().zip(&keep) {
