@@ -33,19 +33,21 @@ pub(super) struct FirstSeen {
 impl FirstSeen {
     /// The committed state.
     pub fn load(warehouse: &Warehouse) -> Result<Self> {
-        let mut keys = warehouse.manifest().state_segments.get(STATE_NAME).cloned().unwrap_or_default();
-        let mut rewrite = false;
-        if keys.is_empty() && warehouse.location().get_opt(LEGACY_KEY)?.is_some() {
-            keys.push(LEGACY_KEY.to_string());
-            rewrite = true;
-        }
-        let segments = warehouse
+        let keys = warehouse.manifest().state_segments.get(STATE_NAME).cloned().unwrap_or_default();
+        let mut segments = warehouse
             .location()
             .get_many(&keys)
             .into_par_iter()
             .zip(&keys)
             .map(|(bytes, key)| decode(&bytes?, key))
             .collect::<Result<Vec<_>>>()?;
+        let mut rewrite = false;
+        if keys.is_empty() {
+            if let Some(bytes) = warehouse.location().get_opt(LEGACY_KEY)? {
+                segments.push(decode(&bytes, LEGACY_KEY)?);
+                rewrite = true;
+            }
+        }
         let mut first = PlHashMap::with_capacity_and_hasher(segments.iter().map(Vec::len).sum(), Default::default());
         for (id, day) in segments.into_iter().flatten() {
             // A later segment only ever moves a day back; the minimum is right in any order.

@@ -93,7 +93,7 @@ impl Source for TelemetrySource {
 
     fn ingest(&self, batch: &[LoadedObject], ctx: &IngestContext<'_>, txn: &mut Txn) -> Result<BatchOutcome> {
         let mut outcome = BatchOutcome::new(batch.len());
-        let decoded = match ctx.take_prepared::<PolarsResult<Decoded>>() {
+        let mut decoded = match ctx.take_prepared::<PolarsResult<Decoded>>() {
             Some(decoded) => decoded,
             None => Decoded::batch(batch, ctx.settings),
         }
@@ -119,7 +119,7 @@ impl Source for TelemetrySource {
                 counts.duplicates += 1;
             }
         }
-        for reject in decoded.rejects.iter().cloned() {
+        for reject in std::mem::take(&mut decoded.rejects) {
             outcome.reject(reject);
         }
         // Each kept check-in's first day, while its rows are gathered.
@@ -222,18 +222,17 @@ impl Decoded {
     /// Frame every object, then decode its messages in chunks spread over the cores.
     fn batch(batch: &[LoadedObject], settings: &Settings) -> PolarsResult<Decoded> {
         let production = settings.deployment == Deployment::Production;
-        let framed: Vec<(Vec<Reject>, Vec<Frame<'_>>)> = batch.par_iter().enumerate().map(|(i, obj)| frame_object(i, obj)).collect();
-        let mut object_rejects = Vec::new();
+        let (object_rejects, framed): (Vec<Vec<Reject>>, Vec<Vec<Frame<'_>>>) =
+            batch.par_iter().enumerate().map(|(i, obj)| frame_object(i, obj)).unzip();
         let mut chunks = Vec::new();
-        for (i, (rejects, frames)) in framed.iter().enumerate() {
-            object_rejects.extend(rejects.iter().cloned());
+        for (i, frames) in framed.iter().enumerate() {
             let day = date_to_days(batch[i].object.landed);
             chunks.extend(frames.chunks(CHUNK).map(|c| (i, day, c)));
         }
         let parts: Vec<Decoded> =
             chunks.into_par_iter().map(|(i, day, frames)| decode_chunk(i, day, frames, production)).collect::<PolarsResult<_>>()?;
         let mut all = Builder::default().finish()?;
-        all.rejects = object_rejects;
+        all.rejects = object_rejects.into_iter().flatten().collect();
         for part in parts {
             all.append(part)?;
         }
