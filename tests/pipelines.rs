@@ -208,6 +208,7 @@ fn killed_at_any_commit_point_then_rerun_ends_as_one_clean_run() {
     let expected = contents(&reference.duckdb());
     let expected_raw = files(&reference.raw());
     assert!(expected_raw.is_empty(), "retention of 3 days prunes October's raw objects");
+    assert_eq!(staging_folders(&reference), 0, "a transaction leaves no staging folder behind");
 
     let mut killed = 0;
     for point in pipelake::fault::POINTS {
@@ -227,9 +228,15 @@ fn killed_at_any_commit_point_then_rerun_ends_as_one_clean_run() {
             let leftovers: Vec<String> =
                 files(&lake.warehouse()).into_iter().filter(|f| f.contains("staging") || f.contains("txn")).collect();
             assert!(leftovers.is_empty(), "leftovers after a kill at {point}:{nth}: {leftovers:?}");
+            assert_eq!(staging_folders(&lake), 0, "staging folders left after a kill at {point}:{nth}");
         }
     }
     assert_eq!(killed, pipelake::fault::POINTS.len() * 3, "every point is reached at least 4 times in this run");
+}
+
+/// Folders left under the warehouse's staging area (one per transaction, before they were removed).
+fn staging_folders(lake: &Lake) -> usize {
+    std::fs::read_dir(lake.warehouse().join("_pipelake/staging")).map_or(0, |d| d.count())
 }
 
 #[test]

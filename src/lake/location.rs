@@ -183,6 +183,23 @@ impl Location {
         .map(|_| ())
     }
 
+    /// Remove the folder `prefix` if it is empty, on local disk (object stores have no folders).
+    /// Best effort: a folder left behind is only untidy.
+    pub fn remove_empty_folder(&self, prefix: &str) {
+        if let Some(root) = &self.local_root {
+            let _ = std::fs::remove_dir(root.join(prefix));
+        }
+    }
+
+    /// [`Location::remove_empty_folder`] for each folder directly under `prefix`.
+    pub fn remove_empty_folders(&self, prefix: &str) {
+        if let Some(root) = &self.local_root {
+            for entry in std::fs::read_dir(root.join(prefix)).into_iter().flatten().flatten() {
+                let _ = std::fs::remove_dir(entry.path());
+            }
+        }
+    }
+
     /// Move an object, replacing the target. Atomic on local disk (rename); on object stores a
     /// copy, which replaces the target in one step, then a delete of the source.
     pub fn rename(&self, from: &str, to: &str) -> Result<()> {

@@ -9,7 +9,7 @@ use polars::prelude::*;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::Pipelake;
+use super::{on_pool, Pipelake};
 use crate::error::{Error, PolarsContext, Result};
 use crate::lake::{decompress, list_raw_objects, Compression, Location, RawObject};
 use crate::sources::{BatchOutcome, IngestContext, LoadedObject, Source};
@@ -50,54 +50,69 @@ impl Pipelake {
                 list_raw_objects(&self.raw, name)?.into_iter().filter(|o| known.is_none_or(|k| !k.contains_key(&o.key))).collect();
             let mut summary = SourceIngest { source: name.to_string(), ..Default::default() };
             let bar = self.progress.bytes(new.iter().map(|o| o.size).sum(), &format!("ingest {name}"));
-            let mut pending = batches(new, self.settings.batch_bytes, source.batch_weight()).into_iter();
+            let pending = batches(new, self.settings.batch_bytes, source.batch_weight());
             let session = std::sync::Mutex::new(None);
-            let mut next = pending.next().map(|b| load(&self.raw, b).map(|l| (None, l)));
-            while let Some(loaded) = next.take() {
-                let (prepared, loaded) = loaded?;
-                // Read and prepare the next batch while this one is decoded and published.
-                let (raw, settings) = (self.raw.clone(), self.settings.clone());
-                let prefetch =
-                    pending.next().map(|b| std::thread::spawn(move || load(&raw, b).map(|l| (source.prepare(&l, &settings), l))));
-                let mut txn = self.warehouse.begin();
-                let ctx = IngestContext {
-                    warehouse: &self.warehouse,
-                    settings: &self.settings,
-                    prepared: std::sync::Mutex::new(prepared),
-                    session: &session,
-                };
-                let outcome = source.ingest(&loaded, &ctx, &mut txn)?;
-                record_objects(&mut txn, &loaded, &outcome)?;
-                self.warehouse.commit(txn)?;
+            let (raw, settings, warehouse) = (&self.raw, &self.settings, &mut self.warehouse);
+            // A reader thread reads and prepares batches ahead (one waiting, one in the making)
+            // while this thread deduplicates and publishes: whenever either side runs serial
+            // code, the other has work for the idle core.
+            let (ready, incoming) = std::sync::mpsc::sync_channel(1);
+            std::thread::scope(|scope| -> Result<()> {
+                let reader = scope.spawn(move || {
+                    for batch in pending {
+                        let loaded = load(raw, batch).map(|l| on_pool(|| (source.prepare(&l, settings), l)));
+                        let failed = loaded.is_err();
+                        // The receiver is gone when ingest stopped on an error: stop reading.
+                        if ready.send(loaded).is_err() || failed {
+                            break;
+                        }
+                    }
+                });
+                let publish = || -> Result<()> {
+                    for loaded in incoming {
+                        let (prepared, loaded) = loaded?;
+                        let mut txn = warehouse.begin();
+                        let ctx = IngestContext { warehouse, settings, prepared: std::sync::Mutex::new(prepared), session: &session };
+                        let outcome = on_pool(|| {
+                            let outcome = source.ingest(&loaded, &ctx, &mut txn)?;
+                            record_objects(&mut txn, &loaded, &outcome)?;
+                            Ok::<_, Error>(outcome)
+                        })?;
+                        warehouse.commit(txn)?;
 
-                let bytes: u64 = loaded.iter().map(|o| o.object.size).sum();
-                let counts = outcome.totals();
-                tracing::info!(
-                    source = name,
-                    first_landed = %loaded[0].object.landed,
-                    last_landed = %loaded[loaded.len() - 1].object.landed,
-                    objects = loaded.len(),
-                    bytes,
-                    records = counts.records(),
-                    accepted = counts.accepted,
-                    duplicates = counts.duplicates,
-                    rejected = counts.rejected,
-                    version = self.warehouse.manifest().version,
-                    "ingested batch"
-                );
-                summary.objects += loaded.len() as u64;
-                summary.bytes += bytes;
-                summary.records += counts.records();
-                summary.accepted += counts.accepted;
-                summary.duplicates += counts.duplicates;
-                summary.rejected += counts.rejected;
-                summary.transactions += 1;
-                for (table, rows) in outcome.rows_written {
-                    *summary.rows_written.entry(table.to_string()).or_default() += rows;
-                }
-                bar.inc(bytes);
-                next = prefetch.map(|h| h.join().unwrap_or_else(|_| Err(Error::bookkeeping("ingest", "reading raw objects panicked"))));
-            }
+                        let bytes: u64 = loaded.iter().map(|o| o.object.size).sum();
+                        let counts = outcome.totals();
+                        tracing::info!(
+                            source = name,
+                            first_landed = %loaded[0].object.landed,
+                            last_landed = %loaded[loaded.len() - 1].object.landed,
+                            objects = loaded.len(),
+                            bytes,
+                            records = counts.records(),
+                            accepted = counts.accepted,
+                            duplicates = counts.duplicates,
+                            rejected = counts.rejected,
+                            version = warehouse.manifest().version,
+                            "ingested batch"
+                        );
+                        summary.objects += loaded.len() as u64;
+                        summary.bytes += bytes;
+                        summary.records += counts.records();
+                        summary.accepted += counts.accepted;
+                        summary.duplicates += counts.duplicates;
+                        summary.rejected += counts.rejected;
+                        summary.transactions += 1;
+                        for (table, rows) in outcome.rows_written {
+                            *summary.rows_written.entry(table.to_string()).or_default() += rows;
+                        }
+                        bar.inc(bytes);
+                    }
+                    Ok(())
+                };
+                let published = publish();
+                let read = reader.join().map_err(|_| Error::bookkeeping("ingest", "reading raw objects panicked"));
+                published.and(read)
+            })?;
             bar.finish_and_clear();
             summary.seconds = started.elapsed().as_secs_f64();
             let written: Vec<String> = summary.rows_written.iter().map(|(t, n)| format!("{t}={n}")).collect();
@@ -124,14 +139,16 @@ impl Pipelake {
 fn load(raw: &Location, batch: Vec<RawObject>) -> Result<Vec<LoadedObject>> {
     let keys: Vec<String> = batch.iter().map(|o| o.key.clone()).collect();
     let bodies = raw.get_many(&keys).into_iter().collect::<Result<Vec<_>>>()?;
-    Ok(batch
-        .into_par_iter()
-        .zip(bodies)
-        .map(|(object, bytes)| {
-            let (data, damage) = decompress(bytes, Compression::of_key(&object.key).0);
-            LoadedObject { object, data, damage }
-        })
-        .collect())
+    Ok(on_pool(|| {
+        batch
+            .into_par_iter()
+            .zip(bodies)
+            .map(|(object, bytes)| {
+                let (data, damage) = decompress(bytes, Compression::of_key(&object.key).0);
+                LoadedObject { object, data, damage }
+            })
+            .collect()
+    }))
 }
 
 /// Group objects (in landing order) into batches of at most `max_bytes` (compressed objects

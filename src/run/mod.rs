@@ -115,6 +115,15 @@ impl Pipelake {
     }
 }
 
+/// Run CPU work on polars' thread pool. polars runs its kernels there; rayon calls made inside
+/// `op` (our `par_iter`s, `join`s) then use the same threads. Left on rayon's global pool, they
+/// would be a second pool of as many threads, each blocking (and spinning) while polars' pool
+/// finishes the kernels they call: on 2 cores a telemetry ingest kept ~1.5 of them busy, ~1.75
+/// on one pool, 9% faster. Blocking I/O stays outside, so that it does not hold a pool thread.
+pub(crate) fn on_pool<R: Send>(op: impl FnOnce() -> R + Send) -> R {
+    polars_core::runtime::THREAD_POOL.install(op)
+}
+
 /// The summaries fed by `sources`.
 pub fn summaries_of(sources: &[&'static dyn Source]) -> Vec<&'static dyn Summary> {
     let mut tables: BTreeSet<&str> = sources.iter().flat_map(|s| s.tables().iter().map(|t| t.name)).collect();

@@ -6,7 +6,7 @@ use std::time::Instant;
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use super::{Days, Pipelake};
+use super::{on_pool, Days, Pipelake};
 use crate::error::Result;
 use crate::summaries::{self, split_by_day, Summary, SummaryContext};
 
@@ -44,7 +44,7 @@ impl Pipelake {
             let bar = self.progress.count(todo.len() as u64, &format!("summarize {name}"));
             for chunk in todo.chunks(summary.days_per_txn()) {
                 let ctx = SummaryContext { warehouse: &self.warehouse, settings: &self.settings };
-                let computed = match summary.compute(&ctx, chunk)? {
+                let computed = match on_pool(|| summary.compute(&ctx, chunk))? {
                     Some(df) => split_by_day(df)?,
                     None => Vec::new(),
                 };

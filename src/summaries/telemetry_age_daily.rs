@@ -33,9 +33,7 @@ impl Summary for TelemetryAgeDaily {
 
     fn compute(&self, ctx: &SummaryContext<'_>, days: &[NaiveDate]) -> Result<Option<DataFrame>> {
         let Some(checkins) = telemetry::checkins(ctx, days, &[])? else { return Ok(None) };
-        let df = checkins
-            .group_by([col("date"), col("age_days")])
-            .agg([len().cast(DataType::Int64).alias("systems")])
+        let df = telemetry::count_per_day(checkins, "age_days")
             .sort(["date", "age_days"], Default::default())
             .collect()
             .context("compute telemetry_age_daily")?;

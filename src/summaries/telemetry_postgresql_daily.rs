@@ -36,10 +36,8 @@ impl Summary for TelemetryPostgresqlDaily {
 
     fn compute(&self, ctx: &SummaryContext<'_>, days: &[NaiveDate]) -> Result<Option<DataFrame>> {
         let Some(checkins) = telemetry::checkins(ctx, days, &["postgresql_version"])? else { return Ok(None) };
-        let mut df = telemetry::persistent(checkins, ctx)
-            .with_column(col("postgresql_version").fill_null(lit(0i64)))
-            .group_by([col("date"), col("postgresql_version")])
-            .agg([len().cast(DataType::Int64).alias("systems")])
+        let persistent = telemetry::persistent(checkins, ctx).with_column(col("postgresql_version").fill_null(lit(0i64)));
+        let mut df = telemetry::count_per_day(persistent, "postgresql_version")
             .sort(["date", "postgresql_version"], Default::default())
             .collect()
             .context("compute telemetry_postgresql_daily")?;

@@ -50,7 +50,7 @@ impl Summary for TelemetryRbacDaily {
             .iter()
             .map(|m| {
                 let column = format!("rbac_{m}");
-                with_stats.clone().group_by([col("date"), col(&column)]).agg([len().cast(DataType::Int64).alias("systems")]).select([
+                telemetry::count_per_day(with_stats.clone(), &column).select([
                     col("date"),
                     lit(*m).alias("metric"),
                     col(&column).alias("value"),

@@ -161,11 +161,13 @@ impl Txn {
     /// Stage, commit and publish. Returns the new committed state.
     pub(super) fn commit(self, location: &Location) -> Result<Manifest> {
         let version = self.manifest.version;
-        let staging = format!("{STAGING_DIR}/{version:020}");
+        let staging = staging_folder(version);
         let mut moves = Vec::with_capacity(self.staged.len());
         let mut uploads = Vec::with_capacity(self.staged.len());
-        for (key, bytes) in self.staged {
-            let staged_key = format!("{staging}/{key}");
+        // Staged files sit side by side, not in a copy of the table folders: on local disk every
+        // folder is an inode to allocate (and an empty folder left behind) per transaction.
+        for (i, (key, bytes)) in self.staged.into_iter().enumerate() {
+            let staged_key = format!("{staging}/{i}-{}", key.rsplit('/').next().unwrap_or(&key));
             moves.push((staged_key.clone(), key));
             uploads.push((staged_key, bytes));
         }
@@ -219,6 +221,11 @@ fn txn_key(version: u64) -> String {
     format!("{TXN_DIR}/{version:020}.json")
 }
 
+/// Where a transaction stages its files before it commits.
+fn staging_folder(version: u64) -> String {
+    format!("{STAGING_DIR}/{version:020}")
+}
+
 /// Move staged files into place, delete what the transaction removes, replace the manifest,
 /// clean up. Every step can be repeated: a second publish of the same record changes nothing.
 fn publish(location: &Location, record: &TxnRecord) -> Result<()> {
@@ -236,9 +243,11 @@ fn publish(location: &Location, record: &TxnRecord) -> Result<()> {
     location.put(MANIFEST_KEY, Bytes::from(manifest))?;
     fault::point("manifest");
     location.delete(&txn_key(record.version))?;
-    let leftovers: Vec<String> =
-        location.list(&format!("{STAGING_DIR}/{:020}", record.version))?.into_iter().map(|m| m.location.to_string()).collect();
-    location.delete_many(&leftovers)
+    let staging = staging_folder(record.version);
+    let leftovers: Vec<String> = location.list(&staging)?.into_iter().map(|m| m.location.to_string()).collect();
+    location.delete_many(&leftovers)?;
+    location.remove_empty_folder(&staging);
+    Ok(())
 }
 
 /// Load the committed state, publishing a committed transaction a killed run left behind and
@@ -276,6 +285,8 @@ pub(super) fn recover(location: &Location) -> Result<Manifest> {
         tracing::info!(files = orphans.len(), "removing files staged by an interrupted run");
         location.delete_many(&orphans)?;
     }
+    // The folders of transactions killed after their files were moved or deleted.
+    location.remove_empty_folders(STAGING_DIR);
     Ok(manifest)
 }
 
