@@ -39,7 +39,7 @@ impl Summary for TelemetryVersionsDaily {
         // backfill's memory to one day's worth.
         let mut per_day = Vec::with_capacity(days.len());
         for day in days {
-            if let Some(df) = versions(ctx, std::slice::from_ref(day))? {
+            if let Some(df) = versions(ctx, *day)? {
                 per_day.push(df.lazy());
             }
         }
@@ -53,14 +53,16 @@ impl Summary for TelemetryVersionsDaily {
     }
 }
 
-fn versions(ctx: &SummaryContext<'_>, days: &[NaiveDate]) -> Result<Option<DataFrame>> {
-    let Some(components) = telemetry::components(ctx, days)? else { return Ok(None) };
+/// The rows of one day.
+fn versions(ctx: &SummaryContext<'_>, day: NaiveDate) -> Result<Option<DataFrame>> {
+    let Some(components) = telemetry::components(ctx, &[day])? else { return Ok(None) };
     // Components carry their check-in's age: the persistent filter needs no join.
     // Count each full version once; the X.Y counts add those up (a few thousand rows), instead
-    // of grouping all components a second time.
+    // of grouping all components a second time. One day: the date is no key (every key column
+    // makes polars' grouping slower).
     let xyz = telemetry::persistent(components, ctx)
-        .group_by([col("date"), col("name"), col("version")])
-        .agg([len().cast(DataType::Int64).alias("systems"), col("major_minor").first()])
+        .group_by([col("name"), col("version")])
+        .agg([len().cast(DataType::Int64).alias("systems"), col("major_minor").first(), col("date").first()])
         .collect()
         .context("compute telemetry_versions_daily")?
         .lazy();
