@@ -5,7 +5,6 @@ CREATE TABLE telemetry_components (
     system_id VARCHAR,  -- the installation's UUID
     name VARCHAR,  -- component (plugin) label
     version VARCHAR,  -- version as sent
-    major_minor VARCHAR,  -- the X.Y of the version (NULL when it has none)
     age_days BIGINT,  -- the check-in's age_days, so that summaries over persistent systems need no join
     date DATE  -- Hive partition (the folder date=YYYY-MM-DD), not stored in the files
 );

@@ -17,7 +17,7 @@ pub(super) fn checkins(ctx: &SummaryContext<'_>, days: &[NaiveDate], columns: &[
 
 /// The components of `days` (what the version counts need), or `None` when there are none.
 pub(super) fn components(ctx: &SummaryContext<'_>, days: &[NaiveDate]) -> Result<Option<LazyFrame>> {
-    let columns: &[&str] = &["name", "version", "major_minor", "age_days"];
+    let columns: &[&str] = &["name", "version", "age_days"];
     Ok(ctx.warehouse.read_days(&TELEMETRY_COMPONENTS, days, Some(columns))?.map(DataFrame::lazy))
 }
 

@@ -6,7 +6,7 @@ use polars::prelude::*;
 
 use super::{telemetry, Summary, SummaryContext};
 use crate::error::{PolarsContext, Result};
-use crate::sources::telemetry::TELEMETRY_COMPONENTS;
+use crate::sources::telemetry::{checkin, TELEMETRY_COMPONENTS};
 use crate::warehouse::{columns, TableDef, TableKind};
 
 pub static TELEMETRY_VERSIONS_DAILY: TableDef = TableDef {
@@ -60,12 +60,21 @@ fn versions(ctx: &SummaryContext<'_>, day: NaiveDate) -> Result<Option<DataFrame
     // Count each full version once; the X.Y counts add those up (a few thousand rows), instead
     // of grouping all components a second time. One day: the date is no key (every key column
     // makes polars' grouping slower).
-    let xyz = telemetry::persistent(components, ctx)
+    let mut xyz = telemetry::persistent(components, ctx)
         .group_by([col("name"), col("version")])
-        .agg([len().cast(DataType::Int64).alias("systems"), col("major_minor").first(), col("date").first()])
+        .agg([len().cast(DataType::Int64).alias("systems"), col("date").first()])
         .collect()
-        .context("compute telemetry_versions_daily")?
-        .lazy();
+        .context("compute telemetry_versions_daily")?;
+    // The X.Y of each distinct version, not of every component.
+    let major_minor: StringChunked = xyz
+        .column("version")
+        .and_then(|c| c.str().cloned())
+        .context("telemetry_components version")?
+        .iter()
+        .map(|v| v.and_then(checkin::major_minor))
+        .collect();
+    xyz.with_column(major_minor.with_name("major_minor".into()).into_column()).context("major_minor")?;
+    let xyz = xyz.lazy();
     let xy = xyz
         .clone()
         .filter(col("major_minor").is_not_null())

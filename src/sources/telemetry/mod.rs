@@ -56,7 +56,6 @@ pub static TELEMETRY_COMPONENTS: TableDef = TableDef {
         "system_id" "VARCHAR" "the installation's UUID",
         "name" "VARCHAR" "component (plugin) label",
         "version" "VARCHAR" "version as sent",
-        "major_minor" "VARCHAR" "the X.Y of the version (NULL when it has none)",
         "age_days" "BIGINT" "the check-in's age_days, so that summaries over persistent systems need no join",
     ],
 };
@@ -214,7 +213,7 @@ struct Decoded {
     numbers: DataFrame,
     /// Per component: the row of its check-in.
     parent: Vec<IdxSize>,
-    /// Per component: `name`, `version`, `major_minor`.
+    /// Per component: `name`, `version`.
     components: DataFrame,
 }
 
@@ -369,7 +368,6 @@ fn decode_chunk(object: usize, day: i32, frames: &[Frame<'_>], production: bool)
             out.parent.push(row);
             out.names.append_value(&c.name);
             out.versions.append_value(&c.version);
-            out.major_minor.append_option(checkin::major_minor(&c.version));
         }
     }
     out.finish()
@@ -387,7 +385,6 @@ struct Builder {
     parent: Vec<IdxSize>,
     names: StringChunkedBuilder,
     versions: StringChunkedBuilder,
-    major_minor: StringChunkedBuilder,
 }
 
 impl Default for Builder {
@@ -404,7 +401,6 @@ impl Default for Builder {
             parent: Vec::with_capacity(CHUNK * 3),
             names: strings("name"),
             versions: strings("version"),
-            major_minor: strings("major_minor"),
         }
     }
 }
@@ -418,8 +414,7 @@ impl Builder {
             .map(|(values, (name, _))| Int64Chunked::from_iter_options(name.into(), values.into_iter()).into_column())
             .collect();
         numbers.push(Int64Chunked::from_vec("components".into(), self.component_counts).into_column());
-        let components =
-            vec![self.names.finish().into_column(), self.versions.finish().into_column(), self.major_minor.finish().into_column()];
+        let components = vec![self.names.finish().into_column(), self.versions.finish().into_column()];
         Ok(Decoded {
             rejects: self.rejects,
             object: self.object,
