@@ -2,6 +2,7 @@
 //! transaction, and account for every record.
 
 use std::collections::BTreeMap;
+use std::sync::mpsc::SyncSender;
 use std::time::Instant;
 
 use chrono::Utc;
@@ -12,7 +13,8 @@ use serde::Serialize;
 use super::{on_pool, Pipelake};
 use crate::error::{Error, PolarsContext, Result};
 use crate::lake::{decompress, list_raw_objects, Compression, Location, RawObject};
-use crate::sources::{BatchOutcome, IngestContext, LoadedObject, Source};
+use crate::settings::Settings;
+use crate::sources::{BatchOutcome, IngestContext, LoadedObject, Prepared, Source};
 use crate::summaries;
 use crate::timestamp::date_to_days;
 use crate::warehouse::{ObjectRecord, Txn, INGESTED_OBJECTS, REJECTS};
@@ -30,6 +32,38 @@ pub struct SourceIngest {
     pub rows_written: BTreeMap<String, u64>,
     pub transactions: u64,
     pub seconds: f64,
+}
+
+impl SourceIngest {
+    /// Count (and log) one published batch, committed as `version`. Returns its raw bytes.
+    fn add(&mut self, batch: &[LoadedObject], outcome: BatchOutcome, version: u64) -> u64 {
+        let bytes: u64 = batch.iter().map(|o| o.object.size).sum();
+        let counts = outcome.totals();
+        tracing::info!(
+            source = self.source,
+            first_landed = %batch[0].object.landed,
+            last_landed = %batch[batch.len() - 1].object.landed,
+            objects = batch.len(),
+            bytes,
+            records = counts.records(),
+            accepted = counts.accepted,
+            duplicates = counts.duplicates,
+            rejected = counts.rejected,
+            version,
+            "ingested batch"
+        );
+        self.objects += batch.len() as u64;
+        self.bytes += bytes;
+        self.records += counts.records();
+        self.accepted += counts.accepted;
+        self.duplicates += counts.duplicates;
+        self.rejected += counts.rejected;
+        self.transactions += 1;
+        for (table, rows) in outcome.rows_written {
+            *self.rows_written.entry(table.to_string()).or_default() += rows;
+        }
+        bytes
+    }
 }
 
 /// What `pipelake ingest` did, per source.
@@ -58,58 +92,22 @@ impl Pipelake {
             // code, the other has work for the idle core.
             let (ready, incoming) = std::sync::mpsc::sync_channel(1);
             std::thread::scope(|scope| -> Result<()> {
-                let reader = scope.spawn(move || {
-                    for batch in pending {
-                        let loaded = load(raw, batch).map(|l| on_pool(|| (source.prepare(&l, settings), l)));
-                        let failed = loaded.is_err();
-                        // The receiver is gone when ingest stopped on an error: stop reading.
-                        if ready.send(loaded).is_err() || failed {
-                            break;
-                        }
-                    }
-                });
-                let publish = || -> Result<()> {
-                    for loaded in incoming {
-                        let (prepared, loaded) = loaded?;
-                        let mut txn = warehouse.begin();
-                        let ctx = IngestContext { warehouse, settings, prepared: std::sync::Mutex::new(prepared), session: &session };
-                        let outcome = on_pool(|| {
-                            let outcome = source.ingest(&loaded, &ctx, &mut txn)?;
-                            record_objects(&mut txn, &loaded, &outcome)?;
-                            Ok::<_, Error>(outcome)
-                        })?;
-                        warehouse.commit(txn)?;
-
-                        let bytes: u64 = loaded.iter().map(|o| o.object.size).sum();
-                        let counts = outcome.totals();
-                        tracing::info!(
-                            source = name,
-                            first_landed = %loaded[0].object.landed,
-                            last_landed = %loaded[loaded.len() - 1].object.landed,
-                            objects = loaded.len(),
-                            bytes,
-                            records = counts.records(),
-                            accepted = counts.accepted,
-                            duplicates = counts.duplicates,
-                            rejected = counts.rejected,
-                            version = warehouse.manifest().version,
-                            "ingested batch"
-                        );
-                        summary.objects += loaded.len() as u64;
-                        summary.bytes += bytes;
-                        summary.records += counts.records();
-                        summary.accepted += counts.accepted;
-                        summary.duplicates += counts.duplicates;
-                        summary.rejected += counts.rejected;
-                        summary.transactions += 1;
-                        for (table, rows) in outcome.rows_written {
-                            *summary.rows_written.entry(table.to_string()).or_default() += rows;
-                        }
-                        bar.inc(bytes);
-                    }
+                let reader = scope.spawn(move || read_ahead(raw, settings, source, pending, ready));
+                let published = incoming.into_iter().try_for_each(|loaded| {
+                    let (prepared, loaded) = loaded?;
+                    let ctx = IngestContext { warehouse, settings, prepared: std::sync::Mutex::new(prepared), session: &session };
+                    let mut txn = warehouse.begin();
+                    let outcome = on_pool(|| {
+                        let outcome = source.ingest(&loaded, &ctx, &mut txn)?;
+                        record_objects(&mut txn, &loaded, &outcome)?;
+                        Ok::<_, Error>(outcome)
+                    })?;
+                    warehouse.commit(txn)?;
+                    let bytes = summary.add(&loaded, outcome, warehouse.manifest().version);
+                    bar.inc(bytes);
                     Ok(())
-                };
-                let published = publish();
+                });
+                // The reader stops once `incoming` is dropped, also after an error.
                 let read = reader.join().map_err(|_| Error::bookkeeping("ingest", "reading raw objects panicked"));
                 published.and(read)
             })?;
@@ -132,6 +130,24 @@ impl Pipelake {
             report.sources.push(summary);
         }
         Ok(report)
+    }
+}
+
+/// Read, decompress and prepare `batches` in order, handing each to `ready`; stop after the first
+/// that fails to read, or when nobody receives any more.
+fn read_ahead(
+    raw: &Location,
+    settings: &Settings,
+    source: &dyn Source,
+    batches: Vec<Vec<RawObject>>,
+    ready: SyncSender<Result<(Option<Prepared>, Vec<LoadedObject>)>>,
+) {
+    for batch in batches {
+        let loaded = load(raw, batch).map(|l| on_pool(|| (source.prepare(&l, settings), l)));
+        let failed = loaded.is_err();
+        if ready.send(loaded).is_err() || failed {
+            break;
+        }
     }
 }
 
