@@ -191,12 +191,19 @@ impl Location {
         }
     }
 
-    /// [`Location::remove_empty_folder`] for each folder directly under `prefix`.
+    /// Remove every empty folder under `prefix` (not `prefix` itself), deepest first, on local
+    /// disk. Best effort, like [`Location::remove_empty_folder`].
     pub fn remove_empty_folders(&self, prefix: &str) {
-        if let Some(root) = &self.local_root {
-            for entry in std::fs::read_dir(root.join(prefix)).into_iter().flatten().flatten() {
-                let _ = std::fs::remove_dir(entry.path());
+        fn remove_under(dir: &FsPath) {
+            for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                    remove_under(&entry.path());
+                    let _ = std::fs::remove_dir(entry.path());
+                }
             }
+        }
+        if let Some(root) = &self.local_root {
+            remove_under(&root.join(prefix));
         }
     }
 
@@ -260,4 +267,26 @@ fn local_store(path: &FsPath, create: bool) -> Result<(Arc<dyn ObjectStore>, Opt
     let root = path.canonicalize().map_err(|source| Error::Io { context: format!("open {}", path.display()), source })?;
     let store = LocalFileSystem::new_with_prefix(&root).map_err(|e| Error::usage(format!("cannot open {}: {e}", path.display())))?;
     Ok((Arc::new(store), Some(root)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_folders_go_and_folders_with_files_stay() {
+        let dir = tempfile::tempdir().unwrap();
+        let runtime = Arc::new(tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap());
+        let location = Location::open(dir.path().to_str().unwrap(), true, runtime).unwrap();
+        // Left by older versions: one folder tree per transaction, emptied by the moves.
+        std::fs::create_dir_all(dir.path().join("staging/0001/table/date=2026-10-01")).unwrap();
+        std::fs::create_dir_all(dir.path().join("staging/0002/table")).unwrap();
+        std::fs::write(dir.path().join("staging/0002/table/part.parquet"), b"x").unwrap();
+        location.remove_empty_folders("staging");
+        assert!(!dir.path().join("staging/0001").exists());
+        assert!(dir.path().join("staging/0002/table/part.parquet").exists());
+        assert!(dir.path().join("staging").exists(), "the folder itself stays");
+        location.remove_empty_folder("staging/0002");
+        assert!(dir.path().join("staging/0002").exists(), "not empty");
+    }
 }
