@@ -81,3 +81,140 @@ impl Manifest {
         self.pending_summaries.entry(summary.to_string()).or_default().extend(days);
     }
 }
+
+/// What one transaction changed in the manifest: each entry it touched with its new value, or
+/// `None` where it removed one. A commit stores this, not the whole manifest, so that its cost
+/// follows the change and not the warehouse's history (every raw object ever ingested).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ManifestChange {
+    /// The version this change makes.
+    pub version: u64,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tables: BTreeMap<String, BTreeMap<NaiveDate, Option<Vec<DataFile>>>>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub objects: BTreeMap<String, BTreeMap<String, Option<ObjectRecord>>>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub key_segments: BTreeMap<String, Option<Vec<KeySegment>>>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub state_segments: BTreeMap<String, Option<Vec<String>>>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub pending_summaries: BTreeMap<String, Option<BTreeSet<NaiveDate>>>,
+}
+
+impl ManifestChange {
+    /// The change that turns `base` into `new` (whose version it takes).
+    pub fn between(base: &Manifest, new: &Manifest) -> Self {
+        ManifestChange {
+            version: new.version,
+            tables: diff_nested(&base.tables, &new.tables),
+            objects: diff_nested(&base.objects, &new.objects),
+            key_segments: diff(&base.key_segments, &new.key_segments),
+            state_segments: diff(&base.state_segments, &new.state_segments),
+            pending_summaries: diff(&base.pending_summaries, &new.pending_summaries),
+        }
+    }
+
+    /// Whether nothing but the version would change.
+    pub fn is_empty(&self) -> bool {
+        self.tables.is_empty()
+            && self.objects.is_empty()
+            && self.key_segments.is_empty()
+            && self.state_segments.is_empty()
+            && self.pending_summaries.is_empty()
+    }
+
+    /// Apply to `manifest`, which must be at the version before this one.
+    pub fn apply_to(&self, manifest: &mut Manifest) {
+        manifest.version = self.version;
+        apply_nested(&mut manifest.tables, &self.tables);
+        apply_nested(&mut manifest.objects, &self.objects);
+        apply(&mut manifest.key_segments, &self.key_segments);
+        apply(&mut manifest.state_segments, &self.state_segments);
+        apply(&mut manifest.pending_summaries, &self.pending_summaries);
+    }
+}
+
+fn diff<K: Ord + Clone, V: PartialEq + Clone>(base: &BTreeMap<K, V>, new: &BTreeMap<K, V>) -> BTreeMap<K, Option<V>> {
+    let removed = base.keys().filter(|k| !new.contains_key(*k)).map(|k| (k.clone(), None));
+    let changed = new.iter().filter(|(k, v)| base.get(*k) != Some(*v)).map(|(k, v)| (k.clone(), Some(v.clone())));
+    removed.chain(changed).collect()
+}
+
+fn diff_nested<K: Ord + Clone, J: Ord + Clone, V: PartialEq + Clone>(
+    base: &BTreeMap<K, BTreeMap<J, V>>,
+    new: &BTreeMap<K, BTreeMap<J, V>>,
+) -> BTreeMap<K, BTreeMap<J, Option<V>>> {
+    let empty = BTreeMap::new();
+    let keys: BTreeSet<&K> = base.keys().chain(new.keys()).collect();
+    keys.into_iter()
+        .map(|k| (k.clone(), diff(base.get(k).unwrap_or(&empty), new.get(k).unwrap_or(&empty))))
+        .filter(|(_, d)| !d.is_empty())
+        .collect()
+}
+
+fn apply<K: Ord + Clone, V: Clone>(map: &mut BTreeMap<K, V>, change: &BTreeMap<K, Option<V>>) {
+    for (k, v) in change {
+        match v {
+            Some(v) => map.insert(k.clone(), v.clone()),
+            None => map.remove(k),
+        };
+    }
+}
+
+fn apply_nested<K: Ord + Clone, J: Ord + Clone, V: Clone>(
+    map: &mut BTreeMap<K, BTreeMap<J, V>>,
+    change: &BTreeMap<K, BTreeMap<J, Option<V>>>,
+) {
+    for (k, inner) in change {
+        let entry = map.entry(k.clone()).or_default();
+        apply(entry, inner);
+        if entry.is_empty() {
+            map.remove(k);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn object(size: u64) -> ObjectRecord {
+        let landed = NaiveDate::from_ymd_opt(2026, 10, 1).unwrap();
+        ObjectRecord { landed, size, records: 1, accepted: 1, duplicates: 0, rejected: 0, pruned: false }
+    }
+
+    #[test]
+    fn a_change_holds_only_what_moved_and_rebuilds_the_new_manifest() {
+        let day = |d| NaiveDate::from_ymd_opt(2026, 10, d).unwrap();
+        let file = |name: &str| DataFile { file: name.into(), rows: 1, bytes: 1, hash: None };
+        let mut base = Manifest { version: 7, ..Default::default() };
+        for i in 0..1000 {
+            base.objects.entry("telemetry".into()).or_default().insert(format!("k{i}"), object(i));
+        }
+        base.tables.entry("t".into()).or_default().insert(day(1), vec![file("a")]);
+        base.tables.entry("gone".into()).or_default().insert(day(1), vec![file("b")]);
+        base.mark_pending("s", [day(1)]);
+
+        let mut new = base.clone();
+        new.version = 8;
+        new.objects.get_mut("telemetry").unwrap().insert("k1000".into(), object(5));
+        new.objects.get_mut("telemetry").unwrap().get_mut("k3").unwrap().pruned = true;
+        new.tables.get_mut("t").unwrap().get_mut(&day(1)).unwrap().push(file("c"));
+        new.tables.remove("gone");
+        new.pending_summaries.clear();
+        new.state_segments.insert("first_seen".into(), vec!["x".into()]);
+
+        let change = ManifestChange::between(&base, &new);
+        assert_eq!(change.objects["telemetry"].len(), 2, "the new object and the pruned one, not all 1001");
+        assert_eq!(change.tables["gone"][&day(1)], None);
+        assert_eq!(change.pending_summaries["s"], None);
+        let mut rebuilt = base.clone();
+        change.apply_to(&mut rebuilt);
+        assert_eq!(rebuilt, new);
+        let json = serde_json::to_string(&change).unwrap();
+        let mut again = base.clone();
+        serde_json::from_str::<ManifestChange>(&json).unwrap().apply_to(&mut again);
+        assert_eq!(again, new);
+        assert!(ManifestChange::between(&new, &new).is_empty());
+    }
+}

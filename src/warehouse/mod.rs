@@ -2,9 +2,12 @@
 //! under `_pipelake/` that makes runs incremental and crash-safe.
 //!
 //! Every change goes through a [`Txn`]: new files are staged under `_pipelake/staging/`, a
-//! transaction record is written (the commit point), staged files are moved into the table
-//! folders, and the manifest is replaced. Opening the warehouse finishes a committed transaction
-//! that a killed run left half-applied and discards an uncommitted one.
+//! transaction record holding what it changes in the manifest is written (the commit point),
+//! staged files are moved into the table folders, and the record moves to `_pipelake/log/`.
+//! The committed manifest is the checkpoint `_pipelake/manifest.json` (rewritten every 64
+//! versions) with the logged changes after it, so a commit writes its change, not the history.
+//! Opening the warehouse finishes a committed transaction that a killed run left half-applied
+//! and discards an uncommitted one.
 
 mod keys;
 pub mod lock;
@@ -14,7 +17,7 @@ mod tables;
 mod txn;
 
 pub use keys::KeyIndex;
-pub use manifest::{DataFile, KeySegment, Manifest, ObjectRecord};
+pub use manifest::{DataFile, KeySegment, Manifest, ManifestChange, ObjectRecord};
 pub use parquet::{read_parquet, write_parquet};
 pub(crate) use tables::columns;
 pub use tables::{ColumnDef, TableDef, TableKind, INGESTED_OBJECTS, REJECTS};
@@ -33,6 +36,7 @@ use lock::WriterLock;
 pub const META_DIR: &str = "_pipelake";
 const MANIFEST_KEY: &str = "_pipelake/manifest.json";
 const TXN_DIR: &str = "_pipelake/txn";
+const LOG_DIR: &str = "_pipelake/log";
 const STAGING_DIR: &str = "_pipelake/staging";
 
 /// An opened warehouse and its committed state.
@@ -85,7 +89,7 @@ impl Warehouse {
             Some(writer) => writer.ensure_held()?,
             None => return Err(Error::bookkeeping(self.location.url(), "opened read-only: cannot commit")),
         }
-        self.manifest = txn.commit(&self.location)?;
+        self.manifest = txn.commit(&self.location, &self.manifest)?;
         Ok(())
     }
 

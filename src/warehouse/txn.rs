@@ -8,14 +8,15 @@ use polars::prelude::*;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::{write_parquet, DataFile, Manifest, TableDef, MANIFEST_KEY, STAGING_DIR, TXN_DIR};
+use super::{write_parquet, DataFile, Manifest, ManifestChange, TableDef, LOG_DIR, MANIFEST_KEY, STAGING_DIR, TXN_DIR};
 use crate::error::{Error, PolarsContext, Result};
 use crate::fault;
 use crate::lake::Location;
 use crate::timestamp::days_to_date;
 
 /// The transaction record: once written, the transaction is committed and will be published,
-/// by this run or by the next one to open the warehouse.
+/// by this run or by the next one to open the warehouse. Once published it moves to the log,
+/// where readers find what it changed in the manifest.
 #[derive(Debug, Serialize, Deserialize)]
 struct TxnRecord {
     version: u64,
@@ -23,8 +24,16 @@ struct TxnRecord {
     moves: Vec<(String, String)>,
     /// Final keys deleted by this transaction (replaced partitions, compacted segments, ...).
     removes: Vec<String>,
-    manifest: Manifest,
+    #[serde(default)]
+    change: ManifestChange,
+    /// The whole new manifest, in records written before changes were logged (read only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    manifest: Option<Manifest>,
 }
+
+/// Every this many versions the whole manifest is written to `manifest.json` and the log up to
+/// it is deleted: opening reads one checkpoint and at most this many small changes.
+const CHECKPOINT_EVERY: u64 = 64;
 
 /// A set of changes published together or not at all.
 pub struct Txn {
@@ -145,7 +154,7 @@ impl Txn {
 
     /// Whether committing would change nothing at all against `base`.
     pub fn is_noop(&self, base: &Manifest) -> bool {
-        self.staged.is_empty() && self.removes.is_empty() && Manifest { version: base.version, ..self.manifest.clone() } == *base
+        self.staged.is_empty() && self.removes.is_empty() && ManifestChange::between(base, &self.manifest).is_empty()
     }
 
     /// Publish an object at `key` with this transaction (bookkeeping files such as key segments).
@@ -158,8 +167,9 @@ impl Txn {
         self.removes.push(key);
     }
 
-    /// Stage, commit and publish. Returns the new committed state.
-    pub(super) fn commit(self, location: &Location) -> Result<Manifest> {
+    /// Stage, commit and publish on top of `base`, the committed state it began from. Returns
+    /// the new committed state.
+    pub(super) fn commit(self, location: &Location, base: &Manifest) -> Result<Manifest> {
         let version = self.manifest.version;
         let staging = staging_folder(version);
         let mut moves = Vec::with_capacity(self.staged.len());
@@ -174,7 +184,8 @@ impl Txn {
         location.put_many(uploads)?;
         fault::point("staged");
 
-        let record = TxnRecord { version, moves, removes: self.removes, manifest: self.manifest };
+        let change = ManifestChange::between(base, &self.manifest);
+        let record = TxnRecord { version, moves, removes: self.removes, change, manifest: None };
         let json = serde_json::to_vec(&record).map_err(|e| Error::bookkeeping(TXN_DIR, e))?;
         if !location.put_if_absent(&txn_key(version), Bytes::from(json))? {
             return Err(Error::bookkeeping(
@@ -183,8 +194,8 @@ impl Txn {
             ));
         }
         fault::point("committed");
-        publish(location, &record)?;
-        Ok(record.manifest)
+        publish(location, &record, &self.manifest)?;
+        Ok(self.manifest)
     }
 }
 
@@ -221,14 +232,35 @@ fn txn_key(version: u64) -> String {
     format!("{TXN_DIR}/{version:020}.json")
 }
 
+fn log_key(version: u64) -> String {
+    format!("{LOG_DIR}/{version:020}.json")
+}
+
+/// The versions in the log, in order, with their keys.
+fn log_entries(location: &Location) -> Result<Vec<(u64, String)>> {
+    let mut entries: Vec<(u64, String)> = location
+        .list(LOG_DIR)?
+        .into_iter()
+        .filter_map(|m| {
+            let key = m.location.to_string();
+            let version = key.rsplit('/').next()?.strip_suffix(".json")?.parse().ok()?;
+            Some((version, key))
+        })
+        .collect();
+    entries.sort();
+    Ok(entries)
+}
+
 /// Where a transaction stages its files before it commits.
 fn staging_folder(version: u64) -> String {
     format!("{STAGING_DIR}/{version:020}")
 }
 
-/// Move staged files into place, delete what the transaction removes, replace the manifest,
-/// clean up. Every step can be repeated: a second publish of the same record changes nothing.
-fn publish(location: &Location, record: &TxnRecord) -> Result<()> {
+/// Move staged files into place, delete what the transaction removes, move the record to the
+/// log (now readers see the change; `manifest` is the state after it), checkpoint every
+/// [`CHECKPOINT_EVERY`] versions, clean up. Every step can be repeated: a second publish of
+/// the same record changes nothing.
+fn publish(location: &Location, record: &TxnRecord, manifest: &Manifest) -> Result<()> {
     for (staged, target) in &record.moves {
         match location.rename(staged, target) {
             // Already moved by an earlier, interrupted publish.
@@ -239,10 +271,15 @@ fn publish(location: &Location, record: &TxnRecord) -> Result<()> {
     }
     fault::point("published");
     location.delete_many(&record.removes)?;
-    let manifest = serde_json::to_vec_pretty(&record.manifest).map_err(|e| Error::bookkeeping(MANIFEST_KEY, e))?;
-    location.put(MANIFEST_KEY, Bytes::from(manifest))?;
+    location.rename(&txn_key(record.version), &log_key(record.version))?;
     fault::point("manifest");
-    location.delete(&txn_key(record.version))?;
+    // The first version too, so that a new warehouse has a manifest.json to look at early on.
+    if record.version.is_multiple_of(CHECKPOINT_EVERY) || record.version == 1 {
+        let json = serde_json::to_vec_pretty(manifest).map_err(|e| Error::bookkeeping(MANIFEST_KEY, e))?;
+        location.put(MANIFEST_KEY, Bytes::from(json))?;
+        let covered: Vec<String> = log_entries(location)?.into_iter().filter(|(v, _)| *v <= record.version).map(|(_, key)| key).collect();
+        location.delete_many(&covered)?;
+    }
     let staging = staging_folder(record.version);
     let leftovers: Vec<String> = location.list(&staging)?.into_iter().map(|m| m.location.to_string()).collect();
     location.delete_many(&leftovers)?;
@@ -250,16 +287,47 @@ fn publish(location: &Location, record: &TxnRecord) -> Result<()> {
     Ok(())
 }
 
-/// Load the committed state, publishing a committed transaction a killed run left behind and
-/// discarding staged files of uncommitted ones.
-/// The committed manifest as it stands, without touching anything (for readers).
+/// The committed manifest as it stands, without touching anything (for readers): the last
+/// checkpoint with the logged changes after it.
 pub(super) fn load(location: &Location) -> Result<Manifest> {
-    match location.get_opt(MANIFEST_KEY)? {
-        Some(bytes) => serde_json::from_slice(&bytes).map_err(|e| Error::bookkeeping(location.display(MANIFEST_KEY), e)),
-        None => Ok(Manifest::default()),
+    // A writer checkpointing meanwhile deletes log entries this reader was about to read: the
+    // new checkpoint has them, so read again.
+    for _ in 0..5 {
+        let mut manifest: Manifest = match location.get_opt(MANIFEST_KEY)? {
+            Some(bytes) => serde_json::from_slice(&bytes).map_err(|e| Error::bookkeeping(location.display(MANIFEST_KEY), e))?,
+            None => Manifest::default(),
+        };
+        let newer: Vec<String> = log_entries(location)?.into_iter().filter(|(v, _)| *v > manifest.version).map(|(_, key)| key).collect();
+        let mut complete = true;
+        for (key, bytes) in newer.iter().zip(location.get_many(&newer)) {
+            let Ok(bytes) = bytes else {
+                complete = false;
+                break;
+            };
+            let record: TxnRecord = serde_json::from_slice(&bytes).map_err(|e| Error::bookkeeping(location.display(key), e))?;
+            if record.version != manifest.version + 1 {
+                complete = false;
+                break;
+            }
+            change_of(&record, &manifest).apply_to(&mut manifest);
+        }
+        if complete {
+            return Ok(manifest);
+        }
+    }
+    Err(Error::bookkeeping(location.display(LOG_DIR), "the log kept changing while read, or misses a version"))
+}
+
+/// What a record changes on top of `base` (records of older versions hold the whole manifest).
+fn change_of(record: &TxnRecord, base: &Manifest) -> ManifestChange {
+    match &record.manifest {
+        Some(whole) => ManifestChange::between(base, whole),
+        None => record.change.clone(),
     }
 }
 
+/// Load the committed state, publishing a committed transaction a killed run left behind and
+/// discarding staged files of uncommitted ones.
 pub(super) fn recover(location: &Location) -> Result<Manifest> {
     let mut manifest = load(location)?;
     let mut records: Vec<String> = location.list(TXN_DIR)?.into_iter().map(|m| m.location.to_string()).collect();
@@ -269,8 +337,8 @@ pub(super) fn recover(location: &Location) -> Result<Manifest> {
         let record: TxnRecord = serde_json::from_slice(&bytes).map_err(|e| Error::bookkeeping(location.display(&key), e))?;
         if record.version == manifest.version + 1 {
             tracing::warn!(version = record.version, "finishing a transaction an interrupted run committed");
-            publish(location, &record)?;
-            manifest = record.manifest;
+            change_of(&record, &manifest).apply_to(&mut manifest);
+            publish(location, &record, &manifest)?;
         } else if record.version <= manifest.version {
             location.delete(&key)?;
         } else {
@@ -293,6 +361,67 @@ pub(super) fn recover(location: &Location) -> Result<Manifest> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::warehouse::{ObjectRecord, Warehouse};
+
+    fn location(dir: &std::path::Path) -> Location {
+        let runtime = std::sync::Arc::new(tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap());
+        Location::open(dir.to_str().unwrap(), true, runtime).unwrap()
+    }
+
+    fn writer(dir: &std::path::Path) -> Warehouse {
+        let second = std::time::Duration::from_secs(1);
+        Warehouse::open_for_writing(location(dir), "test", second, second * 60).unwrap()
+    }
+
+    fn ingested(txn: &mut Txn, key: String) {
+        let landed = chrono::NaiveDate::from_ymd_opt(2026, 10, 1).unwrap();
+        let record = ObjectRecord { landed, size: 1, records: 1, accepted: 1, duplicates: 0, rejected: 0, pruned: false };
+        txn.manifest_mut().objects.entry("telemetry".into()).or_default().insert(key, record);
+    }
+
+    #[test]
+    fn commits_log_their_change_and_checkpoints_keep_the_log_short() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut warehouse = writer(dir.path());
+        for i in 0..150 {
+            let mut txn = warehouse.begin();
+            ingested(&mut txn, format!("k{i}"));
+            warehouse.commit(txn).unwrap();
+            if i % 37 == 0 || i == 127 || i == 128 {
+                let read = Warehouse::open_read_only(location(dir.path())).unwrap();
+                assert_eq!(read.manifest(), warehouse.manifest(), "a reader after version {}", i + 1);
+            }
+        }
+        let logged = log_entries(&location(dir.path())).unwrap();
+        assert_eq!(logged.iter().map(|(v, _)| *v).collect::<Vec<_>>(), (129..=150).collect::<Vec<_>>());
+        // Each entry holds one object, not the 150 before it.
+        let last = std::fs::read(dir.path().join(&logged[logged.len() - 1].1)).unwrap();
+        assert!(last.len() < 1000, "{} bytes", last.len());
+        let checkpoint: Manifest = serde_json::from_slice(&std::fs::read(dir.path().join(MANIFEST_KEY)).unwrap()).unwrap();
+        assert_eq!(checkpoint.version, 128);
+        drop(warehouse);
+        assert_eq!(writer(dir.path()).manifest().objects["telemetry"].len(), 150);
+    }
+
+    #[test]
+    fn a_committed_record_of_the_whole_manifest_is_still_published() {
+        // Records written before changes were logged carry the whole new manifest.
+        let dir = tempfile::tempdir().unwrap();
+        let mut warehouse = writer(dir.path());
+        let mut txn = warehouse.begin();
+        ingested(&mut txn, "old".into());
+        warehouse.commit(txn).unwrap();
+        let mut next = warehouse.manifest().clone();
+        next.version += 1;
+        let old = next.objects["telemetry"]["old"].clone();
+        next.objects.get_mut("telemetry").unwrap().insert("killed".into(), old);
+        let record =
+            TxnRecord { version: next.version, moves: vec![], removes: vec![], change: Default::default(), manifest: Some(next.clone()) };
+        drop(warehouse);
+        location(dir.path()).put(&txn_key(next.version), Bytes::from(serde_json::to_vec(&record).unwrap())).unwrap();
+        assert_eq!(writer(dir.path()).manifest(), &next);
+        assert_eq!(Warehouse::open_read_only(location(dir.path())).unwrap().manifest(), &next);
+    }
 
     fn frame(days: &[i32]) -> DataFrame {
         DataFrame::new_infer_height(vec![
