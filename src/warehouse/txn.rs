@@ -300,9 +300,14 @@ pub(super) fn load(location: &Location) -> Result<Manifest> {
         let newer: Vec<String> = log_entries(location)?.into_iter().filter(|(v, _)| *v > manifest.version).map(|(_, key)| key).collect();
         let mut complete = true;
         for (key, bytes) in newer.iter().zip(location.get_many(&newer)) {
-            let Ok(bytes) = bytes else {
-                complete = false;
-                break;
+            let bytes = match bytes {
+                Ok(bytes) => bytes,
+                // Deleted by a checkpoint since the listing.
+                Err(Error::Store { source: object_store::Error::NotFound { .. }, .. }) => {
+                    complete = false;
+                    break;
+                }
+                Err(e) => return Err(e),
             };
             let record: TxnRecord = serde_json::from_slice(&bytes).map_err(|e| Error::bookkeeping(location.display(key), e))?;
             if record.version != manifest.version + 1 {
