@@ -65,6 +65,19 @@ pub fn days_to_date(days: i32) -> NaiveDate {
     NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch") + chrono::Duration::days(days as i64)
 }
 
+/// The runs of equal days (days since the epoch) in `days`, in order: rows in landing order come
+/// in runs of one day, since an object has one landing day.
+pub fn day_runs(days: &[i32]) -> Vec<std::ops::Range<usize>> {
+    let mut runs: Vec<std::ops::Range<usize>> = Vec::new();
+    for (i, day) in days.iter().enumerate() {
+        match runs.last_mut() {
+            Some(run) if days[run.start] == *day => run.end = i + 1,
+            _ => runs.push(i..i + 1),
+        }
+    }
+    runs
+}
+
 fn parse_offset(b: &[u8]) -> Option<i64> {
     match b {
         [] | [b'Z'] | [b'z'] => Some(0),

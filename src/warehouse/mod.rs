@@ -82,14 +82,15 @@ impl Warehouse {
 
     /// Publish a transaction; on return its files and bookkeeping are visible.
     pub fn commit(&mut self, txn: Txn) -> Result<()> {
-        if txn.is_noop(&self.manifest) {
+        let change = ManifestChange::between(&self.manifest, txn.manifest());
+        if txn.is_empty() && change.is_empty() {
             return Ok(());
         }
         match &self.writer {
             Some(writer) => writer.ensure_held()?,
             None => return Err(Error::bookkeeping(self.location.url(), "opened read-only: cannot commit")),
         }
-        self.manifest = txn.commit(&self.location, &self.manifest)?;
+        self.manifest = txn.commit(&self.location, change)?;
         Ok(())
     }
 

@@ -12,7 +12,7 @@ use super::{write_parquet, DataFile, Manifest, ManifestChange, TableDef, LOG_DIR
 use crate::error::{Error, PolarsContext, Result};
 use crate::fault;
 use crate::lake::Location;
-use crate::timestamp::days_to_date;
+use crate::timestamp::{day_runs, days_to_date};
 
 /// The transaction record: once written, the transaction is committed and will be published,
 /// by this run or by the next one to open the warehouse. Once published it moves to the log,
@@ -152,11 +152,6 @@ impl Txn {
         Ok(changed)
     }
 
-    /// Whether committing would change nothing at all against `base`.
-    pub fn is_noop(&self, base: &Manifest) -> bool {
-        self.staged.is_empty() && self.removes.is_empty() && ManifestChange::between(base, &self.manifest).is_empty()
-    }
-
     /// Publish an object at `key` with this transaction (bookkeeping files such as key segments).
     pub fn put_object(&mut self, key: String, bytes: Bytes) {
         self.staged.push((key, bytes));
@@ -167,9 +162,9 @@ impl Txn {
         self.removes.push(key);
     }
 
-    /// Stage, commit and publish on top of `base`, the committed state it began from. Returns
-    /// the new committed state.
-    pub(super) fn commit(self, location: &Location, base: &Manifest) -> Result<Manifest> {
+    /// Stage, commit and publish; `change` is what it changes in the committed state it began
+    /// from. Returns the new committed state.
+    pub(super) fn commit(self, location: &Location, change: ManifestChange) -> Result<Manifest> {
         let version = self.manifest.version;
         let staging = staging_folder(version);
         let mut moves = Vec::with_capacity(self.staged.len());
@@ -184,7 +179,6 @@ impl Txn {
         location.put_many(uploads)?;
         fault::point("staged");
 
-        let change = ManifestChange::between(base, &self.manifest);
         let record = TxnRecord { version, moves, removes: self.removes, change, manifest: None };
         let json = serde_json::to_vec(&record).map_err(|e| Error::bookkeeping(TXN_DIR, e))?;
         if !location.put_if_absent(&txn_key(version), Bytes::from(json))? {
@@ -202,22 +196,15 @@ impl Txn {
 /// One frame per `date`, rows in their order. Rows in landing order come in runs of one day
 /// (an object has one landing day): those are sliced, not copied.
 fn split_by_date(df: &DataFrame) -> PolarsResult<Vec<DataFrame>> {
-    let dates = df.column("date")?.date()?.physical().clone();
-    let mut runs: Vec<(i32, usize, usize)> = Vec::new();
-    for (i, day) in dates.iter().enumerate() {
-        let day = day.unwrap_or(i32::MIN);
-        match runs.last_mut() {
-            Some((d, _, len)) if *d == day => *len += 1,
-            _ => runs.push((day, i, 1)),
-        }
-    }
-    let mut days: Vec<i32> = runs.iter().map(|r| r.0).collect();
+    let dates: Vec<i32> = df.column("date")?.date()?.physical().iter().map(|d| d.unwrap_or(i32::MIN)).collect();
+    let runs = day_runs(&dates);
+    let mut days: Vec<i32> = runs.iter().map(|r| dates[r.start]).collect();
     days.sort_unstable();
     days.dedup();
     if days.len() < runs.len() {
         return df.partition_by_stable(["date"], true);
     }
-    Ok(runs.into_iter().map(|(_, offset, len)| df.slice(offset as i64, len)).collect())
+    Ok(runs.into_iter().map(|run| df.slice(run.start as i64, run.len())).collect())
 }
 
 /// A content hash to recognise a recomputed file that came out the same.

@@ -19,7 +19,7 @@ use crate::error::{PolarsContext, Result};
 use crate::generate::{DayObjects, GenerateOptions};
 use crate::proto::Analytics;
 use crate::settings::{Deployment, Settings};
-use crate::timestamp::{date_to_days, days_to_date};
+use crate::timestamp::{date_to_days, day_runs, days_to_date};
 use crate::warehouse::{columns, TableDef, TableKind, Txn, Warehouse};
 
 /// One check-in per system and landing day.
@@ -101,11 +101,12 @@ impl Source for TelemetrySource {
             Some(session) => session,
             None => Session { first_seen: FirstSeen::load(ctx.warehouse)?, kept: PlHashMap::default() },
         };
-        session.load_days(ctx.warehouse, &decoded.day)?;
+        let runs = day_runs(&decoded.day);
+        session.load_days(ctx.warehouse, &decoded.day, &runs)?;
 
         // One check-in per system and day, the first in landing order.
         let mut keep = Vec::with_capacity(decoded.system.len());
-        for run in day_runs(&decoded.day) {
+        for run in runs {
             let day = decoded.day[run.start];
             let systems = session.kept.entry(day).or_default();
             keep.extend(decoded.system[run].iter().map(|s| systems.insert(*s)));
@@ -153,9 +154,10 @@ impl Session {
     /// Have `kept` hold exactly the batch's days: days already known stay, the others are read
     /// from the warehouse (a late object for an older day), and days not in the batch are let go
     /// (objects arrive in landing order: their check-ins are done).
-    fn load_days(&mut self, warehouse: &Warehouse, batch_days: &[i32]) -> Result<()> {
+    /// `runs`: the [`day_runs`] of `batch_days`.
+    fn load_days(&mut self, warehouse: &Warehouse, batch_days: &[i32], runs: &[std::ops::Range<usize>]) -> Result<()> {
         let mut days: PlHashMap<i32, usize> = PlHashMap::default();
-        for run in day_runs(batch_days) {
+        for run in runs {
             *days.entry(batch_days[run.start]).or_default() += run.len();
         }
         self.kept.retain(|day, _| days.contains_key(day));
@@ -254,8 +256,6 @@ impl Decoded {
         Ok(())
     }
 
-    /// The two fact frames of the check-ins `keep` says, each with its `date` column;
-    /// `first_seen` has the first day of each kept check-in's system.
     /// The two fact frames of the check-ins `keep` says, each with its `date` column, and the
     /// components with `row`, their check-in's row among the kept ones (for the ages, known
     /// later).
@@ -305,18 +305,6 @@ fn with_first_seen(mut checkins: DataFrame, mut components: DataFrame, firsts: &
     components.with_column(Int64Chunked::from_vec("age_days".into(), component_ages).into_column())?;
     components.with_column(date)?;
     Ok((checkins, components))
-}
-
-/// The runs of equal days in landing order (an object's check-ins share its landing day).
-fn day_runs(days: &[i32]) -> Vec<std::ops::Range<usize>> {
-    let mut runs: Vec<std::ops::Range<usize>> = Vec::new();
-    for (i, day) in days.iter().enumerate() {
-        match runs.last_mut() {
-            Some(run) if days[run.start] == *day => run.end = i + 1,
-            _ => runs.push(i..i + 1),
-        }
-    }
-    runs
 }
 
 /// Frame one object; whatever cannot be read of it as a whole goes to the rejects.
