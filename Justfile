@@ -32,3 +32,7 @@ sample-data:
     rm -rf sample-data/raw/commits
     rm -f sample-data/raw/*/dt=*/part-* sample-data/raw/*/dt=*/single-* sample-data/raw/*/dt=*/checkin* sample-data/raw/*/dt=*/events.ndjson sample-data/raw/*/dt=*/sender-dump.json sample-data/raw/*/dt=*/messages.ndjson
     cargo run -- --raw sample-data/raw generate --days 3 --per-day 200 --start 2026-10-01
+
+# peak memory over a normal lake and the same lake with compression bombs and endless lines (release build)
+bench-hostile days="3" per_day="20000":
+    bash bench/hostile.sh {{days}} {{per_day}}

@@ -62,11 +62,11 @@ CHECK=$("$DUCKDB" -csv -noheader -c "
 LAST=$(ls "$DATA/pipelines" | sort | tail -1)
 rm -rf "$OUT/inc" && mkdir -p "$OUT/inc/history/pipelines" "$OUT/inc/alone/pipelines"
 for d in $(ls "$DATA/pipelines" | sort); do
-  [ "$d" = "$LAST" ] || ln -s "$DATA/pipelines/$d" "$OUT/inc/history/pipelines/$d"
+  [ "$d" = "$LAST" ] || cp -rl "$DATA/pipelines/$d" "$OUT/inc/history/pipelines/$d"
 done
 "$PIPELAKE" --raw "$OUT/inc/history" --warehouse "$OUT/inc/wh-history" --log-format json run --date 2026-10-01 >/dev/null 2>&1
-ln -s "$DATA/pipelines/$LAST" "$OUT/inc/history/pipelines/$LAST"
-ln -s "$DATA/pipelines/$LAST" "$OUT/inc/alone/pipelines/$LAST"
+cp -rl "$DATA/pipelines/$LAST" "$OUT/inc/history/pipelines/$LAST"
+cp -rl "$DATA/pipelines/$LAST" "$OUT/inc/alone/pipelines/$LAST"
 INC=$(BENCH_RUNS=1 measure increment -- "$PIPELAKE" --raw "$OUT/inc/history" --warehouse "$OUT/inc/wh-history" --log-format json run --date 2026-10-01)
 ALONE=$(BENCH_RUNS=1 measure one-day-alone -- "$PIPELAKE" --raw "$OUT/inc/alone" --warehouse "$OUT/inc/wh-alone" --log-format json run --date 2026-10-01)
 

@@ -22,7 +22,7 @@ LAST=$(ls "$WORK/all/telemetry" | sort | tail -1)
 rm -rf "$WORK/history" "$WORK/alone" "$WORK/wh-"*
 mkdir -p "$WORK/history/telemetry" "$WORK/alone/telemetry"
 for d in $(ls "$WORK/all/telemetry" | sort); do
-  [ "$d" = "$LAST" ] || ln -s "$WORK/all/telemetry/$d" "$WORK/history/telemetry/$d"
+  [ "$d" = "$LAST" ] || cp -rl "$WORK/all/telemetry/$d" "$WORK/history/telemetry/$d"
 done
 sync
 # Each measured run starts from the warehouse it should: the full run from none (best of
@@ -30,8 +30,8 @@ sync
 run() { python3 bench/measure.py "$1" -- "$PIPELAKE" --config "$WORK/pipelake.toml" --raw "$2" --warehouse "$3" --log-format json run --date 2026-10-01; }
 FULL=$(BENCH_RESET="rm -rf '$WORK/wh-history'; sync" run history "$WORK/history" "$WORK/wh-history")
 RECORDS=$("$PIPELAKE" --config "$WORK/pipelake.toml" --raw "$WORK/history" --warehouse "$WORK/wh-history" query "SELECT sum(records) FROM ingested_objects" --format csv | tail -1)
-ln -s "$WORK/all/telemetry/$LAST" "$WORK/history/telemetry/$LAST"
-ln -s "$WORK/all/telemetry/$LAST" "$WORK/alone/telemetry/$LAST"
+cp -rl "$WORK/all/telemetry/$LAST" "$WORK/history/telemetry/$LAST"
+cp -rl "$WORK/all/telemetry/$LAST" "$WORK/alone/telemetry/$LAST"
 INC=$(BENCH_RUNS=1 run increment "$WORK/history" "$WORK/wh-history")
 ALONE=$(BENCH_RESET="rm -rf '$WORK/wh-alone'; sync" run one-day-alone "$WORK/alone" "$WORK/wh-alone")
 python3 - "$FULL" "$RECORDS" "$INC" "$ALONE" <<'PY'

@@ -11,6 +11,7 @@ use pipelake::generate::{generate, GenerateOptions};
 use pipelake::lake::Location;
 use pipelake::progress::Progress;
 use pipelake::query::{self, OutputFormat};
+use pipelake::redact::{redact, Redacting};
 use pipelake::run::{select_sources, select_summaries, Days, Pipelake};
 use pipelake::settings::{LogFormat, Overrides, Settings};
 use pipelake::Error;
@@ -179,7 +180,7 @@ pub fn main() -> ExitCode {
     let settings = match Settings::resolve(overrides) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("pipelake: {e}");
+            eprintln!("pipelake: {}", redact(&e.to_string()));
             return ExitCode::from(2);
         }
     };
@@ -188,10 +189,12 @@ pub fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             let usage = e.downcast_ref::<Error>().is_some_and(Error::is_usage);
+            let message = format!("{e:#}");
+            let message = redact(&message);
             if !usage {
-                tracing::error!(error = format!("{e:#}"), "failed");
+                tracing::error!(error = %message, "failed");
             }
-            eprintln!("pipelake: {e:#}");
+            eprintln!("pipelake: {message}");
             ExitCode::from(if usage { 2 } else { 1 })
         }
     }
@@ -200,7 +203,9 @@ pub fn main() -> ExitCode {
 fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("PIPELAKE_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi);
+    // Object stores name the URLs they call in their errors: logs pass through `redact`.
+    let writer = || Redacting(std::io::stderr());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(writer).with_ansi(ansi);
     match format {
         LogFormat::Json => builder.json().flatten_event(true).init(),
         LogFormat::Text => builder.with_target(false).init(),
@@ -319,13 +324,13 @@ fn run_command(lake: &mut Pipelake, command: Command, json: bool) -> anyhow::Res
                 .local_root()
                 .map(|p| p.to_string_lossy().into_owned())
                 .unwrap_or_else(|| lake.settings().warehouse.clone());
-            print!("{}", query::views_sql(lake.warehouse(), &root));
+            print!("{}", query::views_sql(lake.warehouse(), &root, query::ViewFiles::Folders));
         }
         Command::Status { format } => {
             let status = lake.status()?;
             match format {
-                StatusFormat::Json => println!("{}", serde_json::to_string_pretty(&status)?),
-                StatusFormat::Text => print!("{}", status_text(&status)),
+                StatusFormat::Json => println!("{}", redact(&serde_json::to_string_pretty(&status)?)),
+                StatusFormat::Text => print!("{}", redact(&status_text(&status))),
             }
         }
         Command::Generate { .. } => unreachable!("handled before opening the warehouse"),
@@ -335,9 +340,9 @@ fn run_command(lake: &mut Pipelake, command: Command, json: bool) -> anyhow::Res
 
 fn print_report<T: serde::Serialize>(json: bool, report: &T, text: impl FnOnce() -> String) {
     if json {
-        println!("{}", serde_json::to_string(report).expect("report serialises"));
+        println!("{}", redact(&serde_json::to_string(report).expect("report serialises")));
     } else {
-        print!("{}", text());
+        print!("{}", redact(&text()));
     }
 }
 
@@ -352,6 +357,11 @@ fn status_text(s: &pipelake::run::StatusReport) -> String {
             "{:<16} {:>8} {:>9} {:>8} {:>7} {:>10} {:>10} {:>10} {:>9}\n",
             x.source, x.seen, x.ingested, x.pending, x.pruned, x.records, x.accepted_records, x.duplicate_records, x.rejected_records
         );
+    }
+    let skipped: Vec<String> =
+        s.sources.iter().flat_map(|x| x.skipped.iter().map(move |k| format!("  {} ({}): {}\n", k.name, x.source, k.reason))).collect();
+    if !skipped.is_empty() {
+        out += &format!("\nskipped, never read ({}):\n{}", skipped.len(), skipped.concat());
     }
     out += &format!("\n{:<26} {:>10} {:>6} {:>11} {:>6}\n", "table", "rows", "days", "last day", "stale");
     for t in &s.tables {

@@ -29,6 +29,10 @@ pub enum Error {
     /// Embedded DuckDB failed (query, views).
     #[error("duckdb: {0}")]
     DuckDb(#[from] duckdb::Error),
+    /// A user's query failed in DuckDB (refused access, unknown table, bad SQL): DuckDB's
+    /// message, on one line.
+    #[error("query failed: {0}")]
+    Query(String),
     /// The warehouse bookkeeping under `_pipelake/` is unreadable or inconsistent.
     #[error("bookkeeping {location}: {message}")]
     Bookkeeping { location: String, message: String },

@@ -44,3 +44,13 @@ pub fn hold() {
         std::thread::sleep(std::time::Duration::from_secs_f64(seconds));
     }
 }
+
+/// Panic while decoding an object whose key contains `PIPELAKE_PANIC_ON`, standing in for a
+/// decoder bug that some input reaches: tests check that it costs that object alone.
+pub fn panic_on(key: &str) {
+    if let Ok(marker) = std::env::var("PIPELAKE_PANIC_ON") {
+        if !marker.is_empty() && key.contains(&marker) {
+            panic!("injected panic decoding {key}");
+        }
+    }
+}

@@ -11,6 +11,7 @@ pub mod generate;
 pub mod lake;
 pub mod progress;
 pub mod query;
+pub mod redact;
 pub mod report;
 pub mod run;
 pub mod settings;

@@ -9,7 +9,7 @@ use duckdb::Connection;
 use crate::error::{Error, Result};
 use crate::sources;
 use crate::summaries;
-use crate::timestamp::days_to_date;
+use crate::timestamp::checked_days_to_date;
 use crate::warehouse::{TableDef, Warehouse, INGESTED_OBJECTS, REJECTS};
 
 /// How `pipelake query` prints its result.
@@ -27,20 +27,65 @@ pub fn all_tables() -> Vec<&'static TableDef> {
     facts.chain(summary).chain([&INGESTED_OBJECTS, &REJECTS]).collect()
 }
 
+/// A path as a DuckDB string literal that names exactly that file: DuckDB reads `*`, `?` and
+/// `[` in a path as a glob, so each is written as a one-character class (`[*]`), and quotes
+/// are doubled.
+pub fn path_literal(path: &str) -> String {
+    let mut out = String::with_capacity(path.len() + 2);
+    out.push('\'');
+    for c in path.chars() {
+        match c {
+            '*' | '?' | '[' => {
+                out.push('[');
+                out.push(c);
+                out.push(']');
+            }
+            '\'' => out.push_str("''"),
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
+    out
+}
+
+/// What the views read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ViewFiles {
+    /// The files of the committed version the warehouse was opened at, named one by one: a
+    /// reader sees that version and nothing else found in the folders (`query`, `report`).
+    Committed,
+    /// Every Parquet file in the table folders, globbed when queried: a `views.sql` kept by an
+    /// analyst keeps seeing new days (`pipelake views`).
+    Folders,
+}
+
 /// `CREATE OR REPLACE VIEW` statements over the warehouse rooted at `root` (a local path or a
-/// URL DuckDB can read). A table with no files yet gets an empty view of the right columns.
-pub fn views_sql(warehouse: &Warehouse, root: &str) -> String {
+/// URL DuckDB can read), reading `files`. Paths are literals naming exactly their folder or
+/// file, whatever characters the root holds. A table with no files yet gets an empty view of
+/// the right columns.
+pub fn views_sql(warehouse: &Warehouse, root: &str, files: ViewFiles) -> String {
     let root = root.trim_end_matches('/');
     let mut sql = String::new();
     for table in all_tables() {
-        let has_files = warehouse.manifest().tables.get(table.name).is_some_and(|p| !p.is_empty());
+        let committed = warehouse.manifest().tables.get(table.name).into_iter().flatten();
+        let paths: Vec<String> = match files {
+            ViewFiles::Committed => committed
+                .flat_map(|(day, files)| files.iter().map(move |f| path_literal(&format!("{root}/{}", table.file_key(*day, &f.file)))))
+                .collect(),
+            // The root escaped, the pattern after it a glob.
+            ViewFiles::Folders if committed.count() > 0 => {
+                let literal = path_literal(&format!("{root}/{}/", table.dir));
+                vec![format!("{}*/*.parquet'", &literal[..literal.len() - 1])]
+            }
+            ViewFiles::Folders => Vec::new(),
+        };
         let _ = writeln!(sql, "-- {}", table.doc);
-        if has_files {
-            let glob = format!("{root}/{}/*/*.parquet", table.dir).replace('\'', "''");
+        if !paths.is_empty() {
+            let list = if paths.len() == 1 { paths[0].clone() } else { format!("[{}]", paths.join(", ")) };
             let _ = writeln!(
                 sql,
-                "CREATE OR REPLACE VIEW {} AS SELECT * FROM read_parquet('{glob}', hive_partitioning = true, hive_types = {{'date': DATE}});",
-                table.name
+                "CREATE OR REPLACE VIEW {} AS SELECT * FROM read_parquet({list}, hive_partitioning = true, hive_types = {{'date': DATE}});",
+                table.name,
             );
         } else {
             let cols: Vec<String> = table.columns.iter().map(|c| format!("CAST(NULL AS {}) AS \"{}\"", c.sql_type, c.name)).collect();
@@ -67,7 +112,21 @@ pub fn connect(warehouse: &Warehouse) -> Result<(Connection, Option<tempfile::Te
         }
     };
     let conn = Connection::open_in_memory()?;
-    conn.execute_batch(&views_sql(warehouse, &root.to_string_lossy()))?;
+    conn.execute_batch(&views_sql(warehouse, &root.to_string_lossy(), ViewFiles::Committed))?;
+    // DuckDB may read the warehouse and nothing else: no other file, no extension to load or
+    // install, no environment variable; and no statement can change that afterwards.
+    let folder = format!("{}/", root.to_string_lossy().trim_end_matches('/'));
+    // DuckDB checks the path as written (globs escaped, see `path_literal`) before it expands
+    // it to the file, then the file: both spellings of the folder are allowed.
+    let escaped = path_literal(&folder);
+    conn.execute_batch(&format!(
+        "SET allowed_directories = ['{}', {escaped}];
+         SET enable_external_access = false;
+         SET autoload_known_extensions = false;
+         SET autoinstall_known_extensions = false;
+         SET lock_configuration = true;",
+        folder.replace('\'', "''")
+    ))?;
     Ok((conn, mirror))
 }
 
@@ -87,17 +146,44 @@ fn mirror_tables(warehouse: &Warehouse, dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Run one SQL statement over the views and render the result.
+/// Run one SQL statement over the views and render the result. Only queries run: a statement
+/// that would write, attach, load, install or set anything is refused (a usage error).
 pub fn query(warehouse: &Warehouse, sql: &str, format: OutputFormat) -> Result<String> {
     let (conn, _mirror) = connect(warehouse)?;
-    let (names, rows) = run(&conn, sql)?;
+    read_only(&conn, sql)?;
+    // DuckDB's messages can span lines (a caret under the error): a command's error is one line.
+    let (names, rows) = run(&conn, sql).map_err(|e| match e {
+        Error::DuckDb(e) => Error::Query(e.to_string().split_whitespace().collect::<Vec<_>>().join(" ")),
+        other => other,
+    })?;
     Ok(render(&names, &rows, format))
+}
+
+/// Refuse anything but queries. DuckDB's own parser decides: `json_serialize_sql` serialises
+/// SELECT statements (with their CTEs, set operations, DESCRIBE and SUMMARIZE) and refuses
+/// every other kind.
+fn read_only(conn: &Connection, sql: &str) -> Result<()> {
+    let parsed: String = conn.query_row("SELECT json_serialize_sql(?::VARCHAR)", [sql], |r| r.get(0))?;
+    let parsed: serde_json::Value = serde_json::from_str(&parsed).map_err(|e| Error::usage(format!("cannot check the statement: {e}")))?;
+    if parsed["error"].as_bool() == Some(true) {
+        let why = parsed["error_message"].as_str().unwrap_or("not a query").split_whitespace().collect::<Vec<_>>().join(" ");
+        return Err(Error::usage(format!("pipelake query runs read-only queries (SELECT, WITH, DESCRIBE, SUMMARIZE); refused: {why}")));
+    }
+    if parsed["statements"].as_array().is_some_and(|s| s.len() != 1) {
+        return Err(Error::usage("pipelake query runs one statement at a time"));
+    }
+    Ok(())
 }
 
 /// Run one statement: column names and rows.
 pub fn run(conn: &Connection, sql: &str) -> Result<(Vec<String>, Vec<Vec<Value>>)> {
+    run_with(conn, sql, &[])
+}
+
+/// Run one statement with values bound to its `?` parameters: column names and rows.
+pub fn run_with(conn: &Connection, sql: &str, params: &[&dyn duckdb::ToSql]) -> Result<(Vec<String>, Vec<Vec<Value>>)> {
     let mut stmt = conn.prepare(sql)?;
-    let mut rows = stmt.query([])?;
+    let mut rows = stmt.query(params)?;
     let mut out = Vec::new();
     let mut names = None;
     while let Some(row) = rows.next()? {
@@ -163,8 +249,8 @@ fn csv_cell(c: &str) -> String {
 
 fn micros(unit: TimeUnit, v: i64) -> i64 {
     match unit {
-        TimeUnit::Second => v * 1_000_000,
-        TimeUnit::Millisecond => v * 1_000,
+        TimeUnit::Second => v.saturating_mul(1_000_000),
+        TimeUnit::Millisecond => v.saturating_mul(1_000),
         TimeUnit::Microsecond => v,
         TimeUnit::Nanosecond => v / 1_000,
     }
@@ -191,7 +277,12 @@ pub fn text(v: &Value) -> String {
         Value::Timestamp(unit, t) => chrono::DateTime::from_timestamp_micros(micros(*unit, *t))
             .map(|d| d.format("%Y-%m-%d %H:%M:%S%.f").to_string())
             .unwrap_or_else(|| t.to_string()),
-        Value::Date32(d) => days_to_date(*d).to_string(),
+        // DuckDB's `infinity` dates lie past what chrono holds.
+        Value::Date32(d) => match checked_days_to_date(*d) {
+            Some(date) => date.to_string(),
+            None if *d < 0 => "-infinity".into(),
+            None => "infinity".into(),
+        },
         Value::Text(s) | Value::Enum(s) => s.clone(),
         Value::List(items) | Value::Array(items) => format!("[{}]", items.iter().map(text).collect::<Vec<_>>().join(", ")),
         other => format!("{other:?}"),

@@ -71,8 +71,37 @@ pub struct Settings {
     /// On object stores, how long the writer's lease outlives its last renewal: the longest a
     /// crashed job keeps others out.
     pub lease_seconds: u64,
+    /// What one raw object or record may take: past these, it is rejected with the limit named.
+    pub limits: Limits,
     /// The config file that was read, if any.
     pub config_file: Option<PathBuf>,
+}
+
+/// Bounds on what hostile raw input can make pipelake hold in memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Most bytes of one raw object, decompressed (`max_object_megabytes`, default 1024).
+    pub object_bytes: u64,
+    /// Most bytes of one record: a line, a `.json` object, a protobuf message
+    /// (`max_record_megabytes`, default 16).
+    pub record_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { object_bytes: 1024 << 20, record_bytes: 16 << 20 }
+    }
+}
+
+impl Limits {
+    /// The reason a record of `len` bytes is refused, if it is.
+    pub fn check_record(&self, len: usize) -> Result<(), String> {
+        if len > self.record_bytes {
+            Err(format!("record of {len} bytes is larger than max_record_megabytes ({} MiB)", self.record_bytes >> 20))
+        } else {
+            Ok(())
+        }
+    }
 }
 
 /// The lease length: `PIPELAKE_LEASE_SECONDS`, else the config file, else the default; at least 2.
@@ -101,6 +130,8 @@ struct ConfigFile {
     batch_megabytes: Option<u64>,
     wait_seconds: Option<u64>,
     lease_seconds: Option<u64>,
+    max_object_megabytes: Option<u64>,
+    max_record_megabytes: Option<u64>,
     #[serde(default)]
     sources: BTreeMap<String, SourceConfig>,
 }
@@ -146,6 +177,11 @@ impl Settings {
                 }
             }
         }
+        let defaults = Limits::default();
+        let limits = Limits {
+            object_bytes: megabytes("max_object_megabytes", file.max_object_megabytes)?.unwrap_or(defaults.object_bytes),
+            record_bytes: megabytes("max_record_megabytes", file.max_record_megabytes)?.map_or(defaults.record_bytes, |b| b as usize),
+        };
         let batch_megabytes = file.batch_megabytes.unwrap_or(128);
         if batch_megabytes == 0 {
             return Err(Error::usage("config: batch_megabytes must be at least 1"));
@@ -159,8 +195,17 @@ impl Settings {
             batch_bytes: batch_megabytes << 20,
             wait_seconds: overrides.wait_seconds.or(file.wait_seconds).unwrap_or(0),
             lease_seconds: lease_seconds(file.lease_seconds)?,
+            limits,
             config_file,
         })
+    }
+}
+
+/// A limit in megabytes from the config file, in bytes: at least 1 MiB, at most 1 TiB.
+fn megabytes(key: &str, value: Option<u64>) -> Result<Option<u64>> {
+    match value {
+        Some(mb) if !(1..=1 << 20).contains(&mb) => Err(Error::usage(format!("config: {key} must be between 1 and 1048576, not {mb}"))),
+        other => Ok(other.map(|mb| mb << 20)),
     }
 }
 

@@ -7,12 +7,44 @@ use chrono::NaiveDate;
 /// Microseconds in one day.
 pub const MICROS_PER_DAY: i64 = 86_400_000_000;
 
+/// 0001-01-01T00:00:00Z in microseconds since the epoch: the first instant a partition can hold.
+pub const MIN_MICROS: i64 = -62_135_596_800_000_000;
+/// 9999-12-31T23:59:59.999999Z: the last instant a partition can hold (`date=YYYY-MM-DD` has
+/// four digits; DuckDB and every Hive reader fail on `date=+10000-01-01`).
+pub const MAX_MICROS: i64 = 253_402_300_799_999_999;
+
+/// Whether a timestamp falls on a day a partition can hold (years 1 to 9999, UTC).
+pub fn in_range(micros: i64) -> bool {
+    (MIN_MICROS..=MAX_MICROS).contains(&micros)
+}
+
+/// Whether a day can be a partition (years 1 to 9999).
+pub fn is_partition_day(day: NaiveDate) -> bool {
+    (1..=9999).contains(&chrono::Datelike::year(&day))
+}
+
 /// Parse a timestamp into microseconds since the Unix epoch, UTC.
 ///
 /// Accepts `YYYY-MM-DD`, then `T`, `t` or a space, `HH:MM:SS`, an optional fraction (digits past
 /// microseconds are truncated), and an optional offset `Z`, `+HH:MM`, `+HHMM` or `+HH`.
-/// Without an offset the time is taken as UTC. Returns `None` for anything else.
+/// Without an offset the time is taken as UTC. A leap second (`23:59:60`) is the last
+/// microsecond of its minute, so that it stays on its day. Returns `None` for anything else,
+/// and for an instant outside the years 1 to 9999 in UTC ([`in_range`]).
 pub fn parse_micros(s: &str) -> Option<i64> {
+    parse_any_year(s).filter(|m| in_range(*m))
+}
+
+/// [`parse_micros`] for a field of a record: the reason when it is not a timestamp pipelake
+/// can store.
+pub fn parse_field(field: &str, text: &str) -> Result<i64, String> {
+    match parse_any_year(text) {
+        Some(m) if in_range(m) => Ok(m),
+        Some(_) => Err(format!("{field} {text:?} is outside the years 1 to 9999 (UTC)")),
+        None => Err(format!("{field} {text:?} is not an RFC 3339 timestamp")),
+    }
+}
+
+fn parse_any_year(s: &str) -> Option<i64> {
     let b = s.as_bytes();
     if b.len() < 19 {
         return None;
@@ -31,6 +63,7 @@ pub fn parse_micros(s: &str) -> Option<i64> {
     }
     let mut i = 19;
     let mut micros = 0i64;
+    let leap = second == 60;
     if i < b.len() && b[i] == b'.' {
         i += 1;
         let start = i;
@@ -45,6 +78,7 @@ pub fn parse_micros(s: &str) -> Option<i64> {
         }
     }
     let offset_seconds = parse_offset(&b[i..])?;
+    let (second, micros) = if leap { (59, 999_999) } else { (second, micros) };
     let days = days_from_civil(year, month, day);
     let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offset_seconds;
     Some(seconds * 1_000_000 + micros)
@@ -60,9 +94,15 @@ pub fn date_to_days(date: NaiveDate) -> i32 {
     (date - NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch")).num_days() as i32
 }
 
-/// The date `days` after 1970-01-01.
+/// The date `days` after 1970-01-01. Days come from partitions and checked timestamps; a day
+/// past chrono's range (DuckDB's `infinity`) saturates rather than panics.
 pub fn days_to_date(days: i32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch") + chrono::Duration::days(days as i64)
+    checked_days_to_date(days).unwrap_or(if days < 0 { NaiveDate::MIN } else { NaiveDate::MAX })
+}
+
+/// The date `days` after 1970-01-01, if chrono can hold it.
+pub fn checked_days_to_date(days: i32) -> Option<NaiveDate> {
+    NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch").checked_add_signed(chrono::Duration::try_days(days as i64)?)
 }
 
 /// The runs of equal days (days since the epoch) in `days`, in order: rows in landing order come
@@ -192,6 +232,28 @@ mod tests {
         ] {
             assert_eq!(parse_micros(s), None, "{s:?}");
         }
+    }
+
+    #[test]
+    fn a_leap_second_stays_on_its_day() {
+        let m = parse_micros("2016-12-31T23:59:60Z").unwrap();
+        assert_eq!(date_of_micros(m), NaiveDate::from_ymd_opt(2016, 12, 31).unwrap());
+        assert_eq!(m, parse_micros("2017-01-01T00:00:00Z").unwrap() - 1);
+        assert_eq!(date_of_micros(parse_micros("2016-12-31 23:59:60.5").unwrap()), NaiveDate::from_ymd_opt(2016, 12, 31).unwrap());
+    }
+
+    #[test]
+    fn instants_outside_years_1_to_9999_are_refused_with_a_reason() {
+        assert_eq!(parse_micros("9999-12-31T23:59:59.999999Z"), Some(MAX_MICROS));
+        assert_eq!(parse_micros("0001-01-01T00:00:00Z"), Some(MIN_MICROS));
+        // The offset moves it past the last partition day.
+        assert_eq!(parse_micros("9999-12-31T23:00:00-05:00"), None);
+        assert_eq!(parse_micros("0000-06-01T00:00:00Z"), None);
+        assert!(parse_field("created_at", "9999-12-31T23:00:00-05:00").unwrap_err().contains("outside the years 1 to 9999"));
+        assert!(parse_field("created_at", "soon").unwrap_err().contains("not an RFC 3339"));
+        assert!(!is_partition_day(NaiveDate::from_ymd_opt(10000, 1, 1).unwrap()));
+        assert_eq!(days_to_date(i32::MAX), NaiveDate::MAX);
+        assert_eq!(checked_days_to_date(i32::MAX), None);
     }
 
     #[test]

@@ -25,28 +25,49 @@ impl Compression {
     }
 }
 
-/// Decompress a whole object. On a corrupt or truncated stream, returns what was decoded before
-/// the damage together with the reason, so that the intact part is still ingested.
-pub fn decompress(bytes: Bytes, compression: Compression) -> (Bytes, Option<String>) {
+/// What decompressing an object gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decompressed {
+    /// The whole object.
+    Whole(Bytes),
+    /// The stream is corrupt or truncated: what was decoded before the damage, and the reason,
+    /// so that the intact part is still ingested.
+    Damaged(Bytes, String),
+    /// The object expands past the limit: nothing of it is kept (a compression bomb, or an
+    /// object too large to decode), and the reason names the limit.
+    TooLarge(String),
+}
+
+/// Decompress a whole object, reading at most `limit` decompressed bytes.
+pub fn decompress(bytes: Bytes, compression: Compression, limit: u64) -> Decompressed {
     match compression {
-        Compression::None => (bytes, None),
-        Compression::Gzip => read_all(flate2::read::MultiGzDecoder::new(&bytes[..]), bytes.len(), "gzip"),
+        Compression::None if bytes.len() as u64 > limit => Decompressed::TooLarge(too_large(bytes.len() as u64, limit)),
+        Compression::None => Decompressed::Whole(bytes),
+        Compression::Gzip => read_all(flate2::read::MultiGzDecoder::new(&bytes[..]), bytes.len(), "gzip", limit),
         Compression::Zstd => match zstd::stream::read::Decoder::with_buffer(&bytes[..]) {
-            Ok(decoder) => read_all(decoder, bytes.len(), "zstd"),
-            Err(e) => (Bytes::new(), Some(format!("corrupt zstd stream: {e}"))),
+            Ok(decoder) => read_all(decoder, bytes.len(), "zstd", limit),
+            Err(e) => Decompressed::Damaged(Bytes::new(), format!("corrupt zstd stream: {e}")),
         },
     }
 }
 
-fn read_all<R: Read>(mut reader: R, compressed_len: usize, what: &str) -> (Bytes, Option<String>) {
-    let mut out = Vec::with_capacity(compressed_len.saturating_mul(4));
+/// The reason an object of `size` bytes (at least) is refused.
+pub fn too_large(size: u64, limit: u64) -> String {
+    format!("object of {size} bytes or more (decompressed) is larger than max_object_megabytes ({} MiB)", limit >> 20)
+}
+
+fn read_all<R: Read>(reader: R, compressed_len: usize, what: &str, limit: u64) -> Decompressed {
+    // One byte past the limit tells an object of exactly `limit` bytes from a larger one.
+    let mut reader = reader.take(limit.saturating_add(1));
+    let mut out = Vec::with_capacity(compressed_len.saturating_mul(4).min(limit as usize));
     let mut buf = vec![0u8; 256 * 1024];
     loop {
         match reader.read(&mut buf) {
-            Ok(0) => return (Bytes::from(out), None),
+            Ok(0) if out.len() as u64 > limit => return Decompressed::TooLarge(too_large(out.len() as u64, limit)),
+            Ok(0) => return Decompressed::Whole(Bytes::from(out)),
             Ok(n) => out.extend_from_slice(&buf[..n]),
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return (Bytes::from(out), Some(format!("corrupt {what} stream: {e}"))),
+            Err(e) => return Decompressed::Damaged(Bytes::from(out), format!("corrupt {what} stream: {e}")),
         }
     }
 }
@@ -64,18 +85,38 @@ mod tests {
         let mut two = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
         two.write_all(b"c\n").unwrap();
         data.extend(two.finish().unwrap());
-        let (out, err) = decompress(Bytes::from(data), Compression::Gzip);
-        assert_eq!(&out[..], b"a\nb\nc\n");
-        assert!(err.is_none());
+        assert_eq!(decompress(Bytes::from(data), Compression::Gzip, 1 << 20), Decompressed::Whole(Bytes::from_static(b"a\nb\nc\n")));
     }
 
     #[test]
     fn truncated_zstd_keeps_the_intact_prefix() {
         let text: Vec<u8> = (0..20000).flat_map(|i| format!("line {i}\n").into_bytes()).collect();
         let packed = zstd::encode_all(&text[..], 3).unwrap();
-        let (out, err) = decompress(Bytes::from(packed[..packed.len() / 2].to_vec()), Compression::Zstd);
-        assert!(err.is_some());
+        let Decompressed::Damaged(out, _) = decompress(Bytes::from(packed[..packed.len() / 2].to_vec()), Compression::Zstd, 1 << 30) else {
+            panic!("a truncated stream is damaged")
+        };
         assert!(text.starts_with(&out));
+    }
+
+    #[test]
+    fn a_bomb_stops_at_the_limit_and_names_it() {
+        // 64 MiB of zeros: a few KB compressed.
+        let zeros = vec![0u8; 64 << 20];
+        let gz = {
+            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+            e.write_all(&zeros).unwrap();
+            e.finish().unwrap()
+        };
+        let zst = zstd::encode_all(&zeros[..], 19).unwrap();
+        assert!(gz.len() < 1 << 20 && zst.len() < 1 << 20);
+        for (data, kind) in [(gz, Compression::Gzip), (zst, Compression::Zstd)] {
+            match decompress(Bytes::from(data.clone()), kind, 1 << 20) {
+                Decompressed::TooLarge(reason) => assert!(reason.contains("max_object_megabytes (1 MiB)"), "{reason}"),
+                other => panic!("{kind:?}: {other:?}"),
+            }
+            assert!(matches!(decompress(Bytes::from(data), kind, 64 << 20), Decompressed::Whole(b) if b.len() == 64 << 20));
+        }
+        assert!(matches!(decompress(Bytes::from(vec![1u8; 10]), Compression::None, 9), Decompressed::TooLarge(_)));
     }
 
     #[test]

@@ -4,6 +4,7 @@ use std::path::{Path as FsPath, PathBuf};
 use std::sync::Arc;
 
 use bytes::Bytes;
+use chrono::{DateTime, Utc};
 use futures::{StreamExt, TryStreamExt};
 use object_store::aws::AmazonS3Builder;
 use object_store::azure::MicrosoftAzureBuilder;
@@ -82,6 +83,47 @@ impl Location {
         self.block_on(self.store.list(prefix_opt).try_collect::<Vec<_>>()).map_err(|e| Error::store("list", self.display(prefix), e))
     }
 
+    /// Every object under the folder `prefix`, listed as untrusted input: on local disk links
+    /// are not followed (nothing outside the root is listed), and entries that cannot be objects
+    /// (links, pipes, devices, names that are not UTF-8 or hold control characters, unreadable
+    /// folders) are passed over with the reason instead of failing the listing.
+    pub fn list_untrusted(&self, prefix: &str) -> Result<Listing> {
+        match &self.local_root {
+            Some(root) => Ok(walk_local(root, prefix)),
+            None => {
+                let path = Path::from(prefix);
+                let items: Vec<object_store::Result<ObjectMeta>> = self.block_on(self.store.list(Some(&path)).collect());
+                let mut listing = Listing::default();
+                for item in items {
+                    match item {
+                        Ok(meta) => {
+                            let key = meta.location.to_string();
+                            if let Some(bad) = bad_name(&key) {
+                                listing.skipped.push(Skipped { name: key.escape_debug().to_string(), reason: bad.into() });
+                                continue;
+                            }
+                            let version = match (&meta.e_tag, &meta.version) {
+                                (Some(tag), _) => format!("{}-{tag}", meta.size),
+                                (None, Some(v)) => format!("{}-{v}", meta.size),
+                                (None, None) => format!("{}-{}", meta.size, meta.last_modified.timestamp_micros()),
+                            };
+                            listing.objects.push(Entry { key, size: meta.size, last_modified: meta.last_modified, version });
+                        }
+                        Err(object_store::Error::NotFound { .. }) => {}
+                        // A key object_store cannot take as a path costs what it was listed
+                        // with (object_store parses a page of keys at once).
+                        Err(e @ object_store::Error::InvalidPath { .. }) => {
+                            listing.skipped.push(Skipped { name: format!("under {}", self.display(prefix)), reason: e.to_string() })
+                        }
+                        // The store itself failing (network, credentials) fails the listing.
+                        Err(e) => return Err(Error::store("list", self.display(prefix), e)),
+                    }
+                }
+                Ok(listing)
+            }
+        }
+    }
+
     /// Read one object whole.
     pub fn get(&self, key: &str) -> Result<Bytes> {
         self.block_on(self.get_async(key))
@@ -102,6 +144,20 @@ impl Location {
     }
 
     async fn get_async(&self, key: &str) -> Result<Bytes> {
+        if let Some(root) = &self.local_root {
+            // Read from disk directly: a link put in place of a listed file is not followed, and
+            // names object_store would encode or refuse read as they are listed.
+            let path = local_path(root, key);
+            let read = tokio::task::spawn_blocking(move || read_no_follow(&path)).await;
+            return match read {
+                Ok(Ok(bytes)) => Ok(bytes),
+                Ok(Err(e)) if e.kind() == std::io::ErrorKind::NotFound => {
+                    Err(Error::store("read", self.display(key), object_store::Error::NotFound { path: key.to_string(), source: e.into() }))
+                }
+                Ok(Err(source)) => Err(Error::Io { context: format!("read {}", self.display(key)), source }),
+                Err(e) => Err(Error::Io { context: format!("read {}", self.display(key)), source: std::io::Error::other(e) }),
+            };
+        }
         let path = Path::from(key);
         let result = self.store.get(&path).await.map_err(|e| Error::store("read", self.display(key), e))?;
         result.bytes().await.map_err(|e| Error::store("read", self.display(key), e))
@@ -183,6 +239,38 @@ impl Location {
         .map(|_| ())
     }
 
+    /// On local disk, flush the files at `keys` and the folders holding them to the disk, so
+    /// that a power loss after this returns keeps them (object stores are durable on success).
+    pub fn sync(&self, keys: &[String]) -> Result<()> {
+        let Some(root) = &self.local_root else { return Ok(()) };
+        let io = |path: &FsPath, source| Error::Io { context: format!("sync {}", path.display()), source };
+        let mut folders = std::collections::BTreeSet::new();
+        for key in keys {
+            let path = local_path(root, key);
+            std::fs::File::open(&path).and_then(|f| f.sync_all()).map_err(|e| io(&path, e))?;
+            if let Some(parent) = path.parent() {
+                folders.insert(parent.to_path_buf());
+            }
+        }
+        for folder in folders {
+            std::fs::File::open(&folder).and_then(|f| f.sync_all()).map_err(|e| io(&folder, e))?;
+        }
+        Ok(())
+    }
+
+    /// On local disk, flush the folders holding `keys` (after renames into them).
+    pub fn sync_folders(&self, keys: &[String]) -> Result<()> {
+        let Some(root) = &self.local_root else { return Ok(()) };
+        let folders: std::collections::BTreeSet<PathBuf> =
+            keys.iter().filter_map(|k| local_path(root, k).parent().map(FsPath::to_path_buf)).collect();
+        for folder in folders {
+            std::fs::File::open(&folder)
+                .and_then(|f| f.sync_all())
+                .map_err(|source| Error::Io { context: format!("sync {}", folder.display()), source })?;
+        }
+        Ok(())
+    }
+
     /// Remove the folder `prefix` if it is empty, on local disk (object stores have no folders).
     /// Best effort: a folder left behind is only untidy.
     pub fn remove_empty_folder(&self, prefix: &str) {
@@ -218,6 +306,137 @@ impl Location {
     pub fn display(&self, key: &str) -> String {
         format!("{}/{}", self.url.trim_end_matches('/'), key)
     }
+}
+
+/// An object found by [`Location::list_untrusted`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// Key relative to the location's root, `/`-separated.
+    pub key: String,
+    pub size: u64,
+    pub last_modified: DateTime<Utc>,
+    /// Changes whenever the object's content may have changed: size and ETag on object stores;
+    /// size, modification time and inode on local disk.
+    pub version: String,
+}
+
+/// An entry a listing passed over: its name, escaped so that it prints on one line, and why.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Skipped {
+    pub name: String,
+    pub reason: String,
+}
+
+/// What [`Location::list_untrusted`] found.
+#[derive(Debug, Default)]
+pub struct Listing {
+    pub objects: Vec<Entry>,
+    pub skipped: Vec<Skipped>,
+}
+
+/// Why a key cannot stand for an object, if it cannot: it must be printable on one line in
+/// logs, CSV and terminals.
+fn bad_name(key: &str) -> Option<&'static str> {
+    key.chars().any(char::is_control).then_some("name holds control characters")
+}
+
+/// The file behind `key` under a local root.
+fn local_path(root: &FsPath, key: &str) -> PathBuf {
+    let mut path = root.to_path_buf();
+    path.extend(key.split('/').filter(|p| !p.is_empty() && *p != "." && *p != ".."));
+    path
+}
+
+/// Read a file, refusing to follow a link in its place (`O_NOFOLLOW`) and anything but a
+/// regular file (a pipe would block for ever).
+fn read_no_follow(path: &FsPath) -> std::io::Result<Bytes> {
+    use std::io::Read;
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
+    }
+    let mut file = options.open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(std::io::Error::other("not a regular file"));
+    }
+    let mut out = Vec::with_capacity(meta.len() as usize);
+    file.read_to_end(&mut out)?;
+    Ok(Bytes::from(out))
+}
+
+/// List the files under `root/prefix` without following links, iteratively (no depth limit on
+/// the stack), passing over what cannot be an object.
+fn walk_local(root: &FsPath, prefix: &str) -> Listing {
+    let mut listing = Listing::default();
+    let start = local_path(root, prefix);
+    let skip = |listing: &mut Listing, name: String, reason: String| listing.skipped.push(Skipped { name, reason });
+    match std::fs::symlink_metadata(&start) {
+        Err(_) => return listing,
+        Ok(m) if m.file_type().is_symlink() => {
+            skip(&mut listing, prefix.to_string(), "symbolic link: not followed".into());
+            return listing;
+        }
+        Ok(m) if !m.is_dir() => return listing,
+        Ok(_) => {}
+    }
+    let mut stack = vec![(start, prefix.trim_end_matches('/').to_string())];
+    while let Some((dir, key)) = stack.pop() {
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) => {
+                skip(&mut listing, key, format!("folder cannot be read: {e}"));
+                continue;
+            }
+        };
+        for entry in entries {
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(e) => {
+                    skip(&mut listing, key.clone(), format!("folder cannot be read: {e}"));
+                    continue;
+                }
+            };
+            let os_name = entry.file_name();
+            let Some(name) = os_name.to_str() else {
+                let escaped = os_name.as_encoded_bytes().escape_ascii().to_string();
+                skip(&mut listing, format!("{key}/{escaped}"), "name is not valid UTF-8".into());
+                continue;
+            };
+            let child = format!("{key}/{name}");
+            if let Some(bad) = bad_name(name) {
+                skip(&mut listing, child.escape_debug().to_string(), bad.into());
+                continue;
+            }
+            let meta = match std::fs::symlink_metadata(entry.path()) {
+                Ok(meta) => meta,
+                Err(e) => {
+                    skip(&mut listing, child, format!("cannot be read: {e}"));
+                    continue;
+                }
+            };
+            let kind = meta.file_type();
+            if kind.is_symlink() {
+                skip(&mut listing, child, "symbolic link: not followed".into());
+            } else if kind.is_dir() {
+                stack.push((entry.path(), child));
+            } else if !kind.is_file() {
+                skip(&mut listing, child, "not a regular file (pipe, socket or device)".into());
+            } else {
+                let last_modified: DateTime<Utc> = meta.modified().map(DateTime::from).unwrap_or_default();
+                #[cfg(unix)]
+                let inode = std::os::unix::fs::MetadataExt::ino(&meta);
+                #[cfg(not(unix))]
+                let inode = 0u64;
+                let version = format!("{}-{:x}-{inode:x}", meta.len(), last_modified.timestamp_nanos_opt().unwrap_or_default());
+                listing.objects.push(Entry { key: child, size: meta.len(), last_modified, version });
+            }
+        }
+    }
+    listing
 }
 
 fn scheme(url: &str) -> Option<&str> {

@@ -4,6 +4,6 @@ mod compression;
 mod location;
 mod raw_object;
 
-pub use compression::{decompress, Compression};
-pub use location::Location;
-pub use raw_object::{landing_day_from_key, list_raw_objects, RawObject};
+pub use compression::{decompress, too_large, Compression, Decompressed};
+pub use location::{Entry, Listing, Location, Skipped};
+pub use raw_object::{landing_day_from_key, list_raw_objects, RawListing, RawObject};

@@ -59,7 +59,7 @@ document.body.dataset.bad = String(bad);
 </script>
 </body></html>
 "#,
-        esc(warehouse.location().url()),
+        esc(&crate::redact::redact(warehouse.location().url())),
         esc(&span)
     ))
 }
@@ -79,7 +79,17 @@ fn rows(conn: &Connection, sql: &str) -> Result<Vec<Vec<Value>>> {
     Ok(query::run(conn, sql)?.1)
 }
 
+/// [`rows`] with one text value bound to `?`: names from the data never become SQL.
+fn rows_with(conn: &Connection, sql: &str, value: &str) -> Result<Vec<Vec<Value>>> {
+    Ok(query::run_with(conn, sql, &[&value])?.1)
+}
+
+/// A value to draw: numbers only, and finite ones (an `inf` or `NaN` has no place on an axis).
 fn f64_of(v: &Value) -> Option<f64> {
+    finite_f64(v).filter(|f| f.is_finite())
+}
+
+fn finite_f64(v: &Value) -> Option<f64> {
     match v {
         Value::Double(d) => Some(*d),
         Value::Float(f) => Some(f64::from(*f)),
@@ -151,16 +161,16 @@ fn pipelines(conn: &Connection, range: &Range) -> Result<String> {
             &format!("SELECT project FROM pipeline_daily WHERE {r} AND default_branch GROUP BY project ORDER BY sum(pipelines) DESC, project LIMIT 3"),
         )?;
         for project in busiest.iter().map(|p| text_of(&p[0])) {
-            let quoted = project.replace('\'', "''");
-            let series = series_by(&rows(
+            let series = series_by(&rows_with(
                 conn,
                 &format!(
                     "SELECT metric, date, seconds FROM (
                         SELECT date, to_e2e_p50, to_e2e_p95, e2e_p50, e2e_p95 FROM pipeline_daily
-                        WHERE {r} AND default_branch AND project = '{quoted}')
+                        WHERE {r} AND default_branch AND project = ?)
                      UNPIVOT (seconds FOR metric IN (to_e2e_p50, to_e2e_p95, e2e_p50, e2e_p95))
                      ORDER BY metric, date"
                 ),
+                &project,
             )?);
             parts.push(format!(
                 "<h3>{} (default branch): time to e2e and e2e time, p50 and p95, seconds</h3>{}",
@@ -229,13 +239,13 @@ fn telemetry(conn: &Connection, range: &Range) -> Result<String> {
             ),
         )?;
         if let Some(component) = component.first().map(|c| text_of(&c[0])) {
-            let quoted = component.replace('\'', "''");
-            let versions = series_by(&rows(
+            let versions = series_by(&rows_with(
                 conn,
                 &format!(
                     "SELECT version, date, systems FROM telemetry_versions_daily
-                     WHERE {r} AND component = '{quoted}' AND granularity = 'xy' ORDER BY version, date"
+                     WHERE {r} AND component = ? AND granularity = 'xy' ORDER BY version, date"
                 ),
+                &component,
             )?);
             parts.push(format!(
                 "<h3>{} versions (X.Y) over time, persistent systems</h3>{}",

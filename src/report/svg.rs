@@ -17,9 +17,23 @@ pub struct Series {
     pub points: Vec<(String, f64)>,
 }
 
-/// Escape text for HTML and SVG.
+/// Escape text for HTML and SVG. Control characters (a NUL in a project name) are not
+/// characters XML allows: they show as U+FFFD.
 pub fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            '\t' | '\n' => out.push(c),
+            c if c.is_control() => out.push('\u{FFFD}'),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 fn nice_max(max: f64) -> f64 {

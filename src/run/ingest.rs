@@ -1,7 +1,11 @@
 //! `pipelake ingest`: decode raw objects not ingested before, one landing day (or less) per
 //! transaction, and account for every record.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
+use std::panic::AssertUnwindSafe;
+use std::sync::Mutex;
+
+use bytes::Bytes;
 use std::sync::mpsc::SyncSender;
 use std::time::Instant;
 
@@ -12,12 +16,12 @@ use serde::Serialize;
 
 use super::{on_pool, Pipelake};
 use crate::error::{Error, PolarsContext, Result};
-use crate::lake::{decompress, list_raw_objects, Compression, Location, RawObject};
-use crate::settings::Settings;
-use crate::sources::{BatchOutcome, IngestContext, LoadedObject, Prepared, Source};
+use crate::lake::{decompress, list_raw_objects, too_large, Compression, Decompressed, Location, RawObject};
+use crate::settings::{Limits, Settings};
+use crate::sources::{BatchOutcome, IngestContext, LoadedObject, Prepared, Reject, Session, Source};
 use crate::summaries;
 use crate::timestamp::date_to_days;
-use crate::warehouse::{ObjectRecord, Txn, INGESTED_OBJECTS, REJECTS};
+use crate::warehouse::{ObjectRecord, Txn, Warehouse, INGESTED_OBJECTS, REJECTS};
 
 /// What ingesting one source did.
 #[derive(Debug, Default, Serialize)]
@@ -79,13 +83,15 @@ impl Pipelake {
         for &source in sources {
             let started = Instant::now();
             let name = source.name();
-            let known = self.warehouse.manifest().objects.get(name);
-            let new: Vec<RawObject> =
-                list_raw_objects(&self.raw, name)?.into_iter().filter(|o| known.is_none_or(|k| !k.contains_key(&o.key))).collect();
+            let listing = list_raw_objects(&self.raw, name)?;
+            for skipped in &listing.skipped {
+                tracing::warn!(source = name, name = skipped.name, reason = skipped.reason, "raw entry skipped");
+            }
+            let new = pending_objects(listing.objects, self.warehouse.manifest().objects.get(name));
             let mut summary = SourceIngest { source: name.to_string(), ..Default::default() };
             let bar = self.progress.bytes(new.iter().map(|o| o.size).sum(), &format!("ingest {name}"));
             let pending = batches(new, self.settings.batch_bytes, source.batch_weight());
-            let session = std::sync::Mutex::new(None);
+            let session = Mutex::new(None);
             let (raw, settings, warehouse) = (&self.raw, &self.settings, &mut self.warehouse);
             // A reader thread reads and prepares batches ahead (one waiting, one in the making)
             // while this thread deduplicates and publishes: whenever either side runs serial
@@ -95,16 +101,32 @@ impl Pipelake {
                 let reader = scope.spawn(move || read_ahead(raw, settings, source, pending, ready));
                 let published = incoming.into_iter().try_for_each(|loaded| {
                     let (prepared, loaded) = loaded?;
-                    let ctx = IngestContext { warehouse, settings, prepared: std::sync::Mutex::new(prepared), session: &session };
-                    let mut txn = warehouse.begin();
-                    let outcome = on_pool(|| {
-                        let outcome = source.ingest(&loaded, &ctx, &mut txn)?;
-                        record_objects(&mut txn, &loaded, &outcome)?;
-                        Ok::<_, Error>(outcome)
-                    })?;
-                    warehouse.commit(txn)?;
-                    let bytes = summary.add(&loaded, outcome, warehouse.manifest().version);
-                    bar.inc(bytes);
+                    match stage(source, warehouse, settings, &session, prepared, &loaded)? {
+                        Ok((txn, outcome)) => {
+                            warehouse.commit(txn)?;
+                            bar.inc(summary.add(&loaded, outcome, warehouse.manifest().version));
+                        }
+                        Err(message) => {
+                            // A decoder panicked: a bug that some input reaches. Nothing of the
+                            // batch was kept; taken one object at a time, the object that
+                            // panics again is rejected whole and every other one is ingested.
+                            tracing::warn!(
+                                source = name,
+                                objects = loaded.len(),
+                                error = message,
+                                "decoding panicked: one object at a time"
+                            );
+                            for object in loaded {
+                                let one = [object];
+                                let (txn, outcome) = match stage(source, warehouse, settings, &session, None, &one)? {
+                                    Ok(staged) => staged,
+                                    Err(message) => internal_error(warehouse, &one, &message)?,
+                                };
+                                warehouse.commit(txn)?;
+                                bar.inc(summary.add(&one, outcome, warehouse.manifest().version));
+                            }
+                        }
+                    }
                     Ok(())
                 });
                 // The reader stops once `incoming` is dropped, also after an error.
@@ -133,8 +155,79 @@ impl Pipelake {
     }
 }
 
+/// Decode, deduplicate and stage one batch in a transaction, ready to commit. `Ok(Err(message))`
+/// when decoding panicked: nothing of the batch is kept, nor what the source kept for the next
+/// batch (it may hold part of this one).
+fn stage(
+    source: &dyn Source,
+    warehouse: &Warehouse,
+    settings: &Settings,
+    session: &Mutex<Option<Session>>,
+    prepared: Option<Prepared>,
+    loaded: &[LoadedObject],
+) -> Result<Result<(Txn, BatchOutcome), String>> {
+    let ctx = IngestContext { warehouse, settings, prepared: Mutex::new(prepared), session };
+    let mut txn = warehouse.begin();
+    let staged = on_pool(|| {
+        std::panic::catch_unwind(AssertUnwindSafe(|| {
+            loaded.iter().for_each(|o| crate::fault::panic_on(&o.object.key));
+            let outcome = source.ingest(loaded, &ctx, &mut txn)?;
+            record_objects(&mut txn, loaded, &outcome)?;
+            Ok::<_, Error>(outcome)
+        }))
+    });
+    match staged {
+        Ok(outcome) => Ok(Ok((txn, outcome?))),
+        Err(panic) => {
+            session.clear_poison();
+            *session.lock().unwrap_or_else(|e| e.into_inner()) = None;
+            Ok(Err(panic_message(&*panic)))
+        }
+    }
+}
+
+/// A transaction that rejects one object whole, for a decoder that panicked on it.
+fn internal_error(warehouse: &Warehouse, one: &[LoadedObject], message: &str) -> Result<(Txn, BatchOutcome)> {
+    let mut txn = warehouse.begin();
+    let mut outcome = BatchOutcome::new(one.len());
+    for i in 0..one.len() {
+        outcome.reject(Reject::whole_object(i, format!("internal error: {message}")));
+    }
+    record_objects(&mut txn, one, &outcome)?;
+    Ok((txn, outcome))
+}
+
+/// What a panic said.
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    match (panic.downcast_ref::<&str>(), panic.downcast_ref::<String>()) {
+        (Some(s), _) => (*s).to_string(),
+        (_, Some(s)) => s.clone(),
+        _ => "a decoder panicked".to_string(),
+    }
+}
+
+/// The listed objects not ingested in their current version: new keys, and keys whose object
+/// changed since (appended to, overwritten, or uploaded again after prune). A changed object
+/// keeps the last-modified time of its first version (see [`ObjectRecord::modified`]).
+fn pending_objects(listed: Vec<RawObject>, known: Option<&BTreeMap<String, ObjectRecord>>) -> Vec<RawObject> {
+    listed
+        .into_iter()
+        .filter_map(|mut o| match known.and_then(|k| k.get(&o.key)) {
+            None => Some(o),
+            Some(record) if record.is_version(&o.version, o.size) => None,
+            Some(record) => {
+                if let Some(first) = record.modified {
+                    o.last_modified = first;
+                }
+                Some(o)
+            }
+        })
+        .collect()
+}
+
 /// Read, decompress and prepare `batches` in order, handing each to `ready`; stop after the first
-/// that fails to read, or when nobody receives any more.
+/// that fails to read, or when nobody receives any more. A batch whose objects expand past the
+/// batch size is cut there, and the rest is read as the next batch.
 fn read_ahead(
     raw: &Location,
     settings: &Settings,
@@ -142,8 +235,14 @@ fn read_ahead(
     batches: Vec<Vec<RawObject>>,
     ready: SyncSender<Result<(Option<Prepared>, Vec<LoadedObject>)>>,
 ) {
-    for batch in batches {
-        let loaded = load(raw, batch).map(|l| on_pool(|| (source.prepare(&l, settings), l)));
+    let mut queue: VecDeque<Vec<RawObject>> = batches.into();
+    while let Some(batch) = queue.pop_front() {
+        let loaded = load(raw, batch, &settings.limits, settings.batch_bytes / source.batch_weight().max(1)).map(|(loaded, rest)| {
+            if !rest.is_empty() {
+                queue.push_front(rest);
+            }
+            (prepare_guarded(source, &loaded, settings), loaded)
+        });
         let failed = loaded.is_err();
         if ready.send(loaded).is_err() || failed {
             break;
@@ -151,20 +250,65 @@ fn read_ahead(
     }
 }
 
-/// Read and decompress a batch of objects.
-fn load(raw: &Location, batch: Vec<RawObject>) -> Result<Vec<LoadedObject>> {
-    let keys: Vec<String> = batch.iter().map(|o| o.key.clone()).collect();
-    let bodies = raw.get_many(&keys).into_iter().collect::<Result<Vec<_>>>()?;
-    Ok(on_pool(|| {
-        batch
-            .into_par_iter()
-            .zip(bodies)
-            .map(|(object, bytes)| {
-                let (data, damage) = decompress(bytes, Compression::of_key(&object.key).0);
-                LoadedObject { object, data, damage }
-            })
-            .collect()
-    }))
+/// [`Source::prepare`], on the pool; a panic leaves the work to `ingest`, where a panic is
+/// isolated to the object that causes it.
+fn prepare_guarded(source: &dyn Source, loaded: &[LoadedObject], settings: &Settings) -> Option<Prepared> {
+    on_pool(|| std::panic::catch_unwind(AssertUnwindSafe(|| source.prepare(loaded, settings))).ok().flatten())
+}
+
+/// Read and decompress a batch of objects, in order, until what they expand to passes `budget`
+/// bytes: the objects after that come back unread, for the next batch. Memory stays near the
+/// budget plus one object per core, whatever the compression ratio. An object larger than
+/// `limits.object_bytes` (listed, or once decompressed) is not kept: it becomes a reject.
+fn load(raw: &Location, batch: Vec<RawObject>, limits: &Limits, budget: u64) -> Result<(Vec<LoadedObject>, Vec<RawObject>)> {
+    let keys: Vec<String> = batch.iter().filter(|o| o.size <= limits.object_bytes).map(|o| o.key.clone()).collect();
+    let mut bodies = raw.get_many(&keys).into_iter();
+    let group = polars_core::runtime::THREAD_POOL.current_num_threads().max(1);
+    let mut loaded: Vec<LoadedObject> = Vec::with_capacity(batch.len());
+    let mut used = 0u64;
+    let mut objects = batch.into_iter().peekable();
+    while objects.peek().is_some() {
+        if used > budget && !loaded.is_empty() {
+            return Ok((loaded, objects.collect()));
+        }
+        let mut items = Vec::with_capacity(group);
+        for object in objects.by_ref().take(group) {
+            if object.size > limits.object_bytes {
+                let reason = too_large(object.size, limits.object_bytes);
+                items.push((object, Err(reason)));
+                continue;
+            }
+            match bodies.next().expect("a body per read key") {
+                Ok(bytes) => items.push((object, Ok(bytes))),
+                // Deleted since it was listed: nothing to account for.
+                Err(Error::Store { source: object_store::Error::NotFound { .. }, .. }) => {
+                    tracing::warn!(key = object.key, "raw object gone since it was listed");
+                }
+                // On local disk, a file this process may not read, or one replaced by a link or
+                // a pipe since it was listed: the object is a reject, the run goes on.
+                Err(Error::Io { source, .. }) => items.push((object, Err(format!("cannot be read: {source}")))),
+                // The store itself failing (network, credentials) fails the run, to be retried.
+                Err(e) => return Err(e),
+            }
+        }
+        let done: Vec<LoadedObject> = on_pool(|| {
+            items
+                .into_par_iter()
+                .map(|(object, body)| {
+                    let (data, damage) = match body.map(|bytes| decompress(bytes, Compression::of_key(&object.key).0, limits.object_bytes))
+                    {
+                        Ok(Decompressed::Whole(data)) => (data, None),
+                        Ok(Decompressed::Damaged(data, reason)) => (data, Some(reason)),
+                        Ok(Decompressed::TooLarge(reason)) | Err(reason) => (Bytes::new(), Some(reason)),
+                    };
+                    LoadedObject { object, data, damage }
+                })
+                .collect()
+        });
+        used += done.iter().map(|o| o.data.len() as u64).sum::<u64>();
+        loaded.extend(done);
+    }
+    Ok((loaded, Vec::new()))
 }
 
 /// Group objects (in landing order) into batches of at most `max_bytes` (compressed objects
@@ -226,16 +370,22 @@ fn record_objects(txn: &mut Txn, batch: &[LoadedObject], outcome: &BatchOutcome)
     }
 
     for (o, counts) in batch.iter().zip(&outcome.counts) {
+        let objects = txn.manifest_mut().objects.entry(o.object.source.clone()).or_default();
+        // A changed object adds what its new version gave to what earlier versions gave, so
+        // that the counts stay those of the rows in the tables.
+        let before = objects.get(&o.object.key);
         let record = ObjectRecord {
             landed: o.object.landed,
             size: o.object.size,
-            records: counts.records(),
-            accepted: counts.accepted,
-            duplicates: counts.duplicates,
-            rejected: counts.rejected,
+            records: before.map_or(0, |b| b.records) + counts.records(),
+            accepted: before.map_or(0, |b| b.accepted) + counts.accepted,
+            duplicates: before.map_or(0, |b| b.duplicates) + counts.duplicates,
+            rejected: before.map_or(0, |b| b.rejected) + counts.rejected,
             pruned: false,
+            version: Some(o.object.version.clone()),
+            modified: Some(o.object.last_modified),
         };
-        txn.manifest_mut().objects.entry(o.object.source.clone()).or_default().insert(o.object.key.clone(), record);
+        objects.insert(o.object.key.clone(), record);
     }
     for summary in summaries::all() {
         let changed = summary.inputs().iter().filter_map(|t| outcome.days_written.get(t.name)).flatten().copied().collect();

@@ -31,10 +31,12 @@ impl Pipelake {
             let Some(days) = self.settings.retention_days.get(name).copied().flatten() else { continue };
             let cutoff = today - chrono::Duration::days(days as i64);
             let Some(ingested) = self.warehouse.manifest().objects.get(name) else { continue };
-            for object in list_raw_objects(&self.raw, name)? {
-                // Marked pruned by an earlier run that was interrupted before deleting it.
-                let marked = ingested.get(&object.key).is_some_and(|r| r.pruned);
-                if marked || (object.landed < cutoff && ingested.contains_key(&object.key)) {
+            for object in list_raw_objects(&self.raw, name)?.objects {
+                // Only the version that was ingested: an object changed or uploaded again since
+                // waits for the next ingest.
+                let Some(record) = ingested.get(&object.key).filter(|r| r.is_version(&object.version, object.size)) else { continue };
+                // `pruned`: marked by an earlier run that was interrupted before deleting it.
+                if record.pruned || object.landed < cutoff {
                     report.bytes += object.size;
                     doomed.push((name.to_string(), object.key));
                 }

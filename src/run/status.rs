@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::Pipelake;
 use crate::error::Result;
-use crate::lake::list_raw_objects;
+use crate::lake::{list_raw_objects, Skipped};
 use crate::sources;
 
 /// One source's objects and records.
@@ -17,7 +17,7 @@ pub struct SourceStatus {
     pub seen: u64,
     /// Of those, already ingested.
     pub ingested: u64,
-    /// Of those, not ingested yet.
+    /// Of those, not ingested yet, or changed since they were.
     pub pending: u64,
     /// Objects ingested and since deleted by prune.
     pub pruned: u64,
@@ -29,6 +29,9 @@ pub struct SourceStatus {
     pub duplicate_records: u64,
     /// Records ever sent to the rejects.
     pub rejected_records: u64,
+    /// Entries under the source's folder that are not objects (links, odd names, special
+    /// files), with the reason; never read.
+    pub skipped: Vec<Skipped>,
 }
 
 /// One table's size.
@@ -60,8 +63,11 @@ impl Pipelake {
         for source in sources::all() {
             let name = source.name();
             let known = manifest.objects.get(name);
-            let listed = list_raw_objects(&self.raw, name)?;
-            let ingested = listed.iter().filter(|o| known.is_some_and(|k| k.contains_key(&o.key))).count() as u64;
+            let listing = list_raw_objects(&self.raw, name)?;
+            let listed = listing.objects;
+            let ingested =
+                listed.iter().filter(|o| known.and_then(|k| k.get(&o.key)).is_some_and(|r| r.is_version(&o.version, o.size))).count()
+                    as u64;
             out.push(SourceStatus {
                 source: name.to_string(),
                 seen: listed.len() as u64,
@@ -72,6 +78,7 @@ impl Pipelake {
                 accepted_records: known.map_or(0, |k| k.values().map(|r| r.accepted).sum()),
                 duplicate_records: known.map_or(0, |k| k.values().map(|r| r.duplicates).sum()),
                 rejected_records: known.map_or(0, |k| k.values().map(|r| r.rejected).sum()),
+                skipped: listing.skipped,
             });
         }
         let mut tables = Vec::new();

@@ -5,6 +5,7 @@ use memchr::{memchr, memchr_iter};
 use rayon::prelude::*;
 
 use super::{BatchOutcome, LoadedObject, Reject};
+use crate::settings::Limits;
 
 /// The JSON objects of a batch, by framing: `(index in batch, bytes)`.
 #[derive(Default)]
@@ -20,7 +21,7 @@ pub struct JsonObjects<'a> {
 pub fn json_objects<'a>(batch: &'a [LoadedObject], source: &str, outcome: &mut BatchOutcome) -> JsonObjects<'a> {
     let mut out = JsonObjects::default();
     for (i, obj) in batch.iter().enumerate() {
-        let mut data = &obj.data[..];
+        let mut data = strip_bom(&obj.data);
         if let Some(damage) = &obj.damage {
             // The bytes after the last complete line are part of the damage.
             data = &data[..memchr::memrchr(b'\n', data).map_or(0, |p| p + 1)];
@@ -38,37 +39,85 @@ pub fn json_objects<'a>(batch: &'a [LoadedObject], source: &str, outcome: &mut B
     out
 }
 
-/// A decoded JSON record: `(index in batch, 1-based position, what decoding gave, its text)`.
-pub type DecodedRecord<T> = (usize, u64, T, Vec<u8>);
+/// The UTF-8 byte-order mark some Windows tools write at the start of a text file.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// A text object without its byte-order mark, if it has one: the first record is no reject for it.
+pub fn strip_bom(data: &[u8]) -> &[u8] {
+    data.strip_prefix(BOM).unwrap_or(data)
+}
+
+/// A decoded JSON record: `(index in batch, 1-based position, what decoding gave or why not, its text)`.
+pub type DecodedRecord<T> = (usize, u64, Result<T, String>, Vec<u8>);
 
 /// Decode every JSON record of a batch, in landing order: each line of `.ndjson`/`.jsonl` (line
-/// chunks decoded in parallel), a `.json` object whole or, when it is an array (a dump), item by
-/// item. `decode` gets the record's object index and text.
+/// chunks decoded in parallel); a `.json` object holding one JSON value (pretty-printed or not)
+/// as one record or, when it is an array (a dump), item by item; any other `.json` line by
+/// line. `decode` gets the record's object index and text; a record longer than
+/// `limits.record_bytes` is rejected without decoding.
 pub fn decode_records<T: Send>(
     batch: &[LoadedObject],
     source: &str,
+    limits: &Limits,
     outcome: &mut BatchOutcome,
-    decode: impl Fn(usize, &[u8]) -> T + Sync,
+    decode: impl Fn(usize, &[u8]) -> Result<T, String> + Sync,
 ) -> Vec<DecodedRecord<T>> {
     let objects = json_objects(batch, source, outcome);
     let mut chunks: Vec<LineChunk<'_>> = split(&objects.lines);
-    let mut arrays: Vec<(usize, Vec<serde_json::Value>)> = Vec::new();
+    let mut values: Vec<(usize, Vec<serde_json::Value>)> = Vec::new();
     for (i, data) in objects.whole {
         match serde_json::from_slice::<serde_json::Value>(data) {
-            Ok(serde_json::Value::Array(items)) => arrays.push((i, items)),
+            Ok(serde_json::Value::Array(items)) => values.push((i, items)),
+            Ok(value @ serde_json::Value::Object(_)) => values.push((i, vec![value])),
             _ => chunks.push(LineChunk { object: i, first_line: 1, data }),
         }
     }
+    let record = |object: usize, position: u64, text: &[u8]| match limits.check_record(text.len()) {
+        Ok(()) => (object, position, decode(object, text), text.to_vec()),
+        Err(reason) => (object, position, Err(reason), text[..text.len().min(Reject::MAX_RECORD_BYTES)].to_vec()),
+    };
     let mut decoded: Vec<DecodedRecord<T>> =
-        chunks.par_iter().flat_map_iter(|c| c.lines().map(|(n, text)| (c.object, n, decode(c.object, text), text.to_vec()))).collect();
-    for (i, items) in arrays {
+        chunks.par_iter().flat_map_iter(|c| c.lines().map(|(n, text)| record(c.object, n, text))).collect();
+    for (i, items) in values {
         for (n, item) in items.iter().enumerate() {
-            let text = item.to_string().into_bytes();
-            decoded.push((i, n as u64 + 1, decode(i, &text), text));
+            decoded.push(record(i, n as u64 + 1, item.to_string().as_bytes()));
         }
     }
     decoded.sort_by_key(|(object, position, _, _)| (*object, *position));
     decoded
+}
+
+/// Whether JSON text nests arrays and objects at most `max` deep. Decoders that recurse (or
+/// skip unknown values recursively) would overflow the stack on a deeper one. Cheap on
+/// ordinary records: the precise scan runs only when there are more brackets than `max`.
+pub fn nesting_within(text: &[u8], max: usize) -> bool {
+    if memchr::memchr2_iter(b'[', b'{', text).take(max + 1).count() <= max {
+        return true;
+    }
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for &b in text {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > max {
+                    return false;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    true
 }
 
 /// Target chunk size: big enough to amortise scheduling, small enough to spread a large object
@@ -141,6 +190,18 @@ pub fn split<'a>(objects: &[(usize, &'a [u8])]) -> Vec<LineChunk<'a>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nesting_is_measured_outside_strings() {
+        assert!(nesting_within(br#"{"a":[{"b":1}]}"#, 3));
+        assert!(!nesting_within(br#"{"a":[{"b":1}]}"#, 2));
+        let deep = format!("{{\"x\":{}1{}}}", "[".repeat(100_000), "]".repeat(100_000));
+        assert!(!nesting_within(deep.as_bytes(), 128));
+        // Brackets inside strings do not nest, escaped quotes do not end a string.
+        let quoted = format!("{{\"x\":\"\\\"{}\"}}", "[".repeat(1000));
+        assert!(nesting_within(quoted.as_bytes(), 2));
+        assert_eq!(strip_bom(b"\xEF\xBB\xBF{}"), b"{}");
+    }
 
     #[test]
     fn line_numbers_survive_chunking_and_blank_lines() {

@@ -52,6 +52,24 @@ pub struct ObjectRecord {
     /// Set once prune deleted the raw object.
     #[serde(default)]
     pub pruned: bool,
+    /// The version of the object last ingested (see [`crate::lake::Entry::version`]); absent in
+    /// records written before versions were kept, where the size stands in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// When the first version ingested was last modified: a changed object keeps the landing
+    /// time of its first version, so that records timed by it stay duplicates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub modified: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl ObjectRecord {
+    /// Whether the object listed now, of `version` and `size`, is the one this record ingested.
+    pub fn is_version(&self, version: &str, size: u64) -> bool {
+        match &self.version {
+            Some(v) => v == version,
+            None => self.size == size,
+        }
+    }
 }
 
 /// A sorted run of dedup keys, stored as one object.
@@ -180,7 +198,7 @@ mod tests {
 
     fn object(size: u64) -> ObjectRecord {
         let landed = NaiveDate::from_ymd_opt(2026, 10, 1).unwrap();
-        ObjectRecord { landed, size, records: 1, accepted: 1, duplicates: 0, rejected: 0, pruned: false }
+        ObjectRecord { landed, size, records: 1, accepted: 1, duplicates: 0, rejected: 0, pruned: false, version: None, modified: None }
     }
 
     #[test]

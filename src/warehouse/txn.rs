@@ -176,7 +176,11 @@ impl Txn {
             moves.push((staged_key.clone(), key));
             uploads.push((staged_key, bytes));
         }
+        let staged_keys: Vec<String> = uploads.iter().map(|(k, _)| k.clone()).collect();
         location.put_many(uploads)?;
+        // On local disk the data reaches the disk before the record that makes it count, and
+        // the record before anyone is told: a power loss leaves this version or the one before.
+        location.sync(&staged_keys)?;
         fault::point("staged");
 
         let record = TxnRecord { version, moves, removes: self.removes, change, manifest: None };
@@ -187,6 +191,7 @@ impl Txn {
                 "another pipelake process committed the same version: run one job at a time per warehouse",
             ));
         }
+        location.sync(&[txn_key(version)])?;
         fault::point("committed");
         publish(location, &record, &self.manifest)?;
         Ok(self.manifest)
@@ -257,8 +262,11 @@ fn publish(location: &Location, record: &TxnRecord, manifest: &Manifest) -> Resu
         fault::point("publishing");
     }
     fault::point("published");
+    let targets: Vec<String> = record.moves.iter().map(|(_, target)| target.clone()).collect();
+    location.sync_folders(&targets)?;
     location.delete_many(&record.removes)?;
     location.rename(&txn_key(record.version), &log_key(record.version))?;
+    location.sync_folders(&[log_key(record.version)])?;
     fault::point("manifest");
     // The first version too, so that a new warehouse has a manifest.json to look at early on.
     if record.version.is_multiple_of(CHECKPOINT_EVERY) || record.version == 1 {
@@ -367,7 +375,17 @@ mod tests {
 
     fn ingested(txn: &mut Txn, key: String) {
         let landed = chrono::NaiveDate::from_ymd_opt(2026, 10, 1).unwrap();
-        let record = ObjectRecord { landed, size: 1, records: 1, accepted: 1, duplicates: 0, rejected: 0, pruned: false };
+        let record = ObjectRecord {
+            landed,
+            size: 1,
+            records: 1,
+            accepted: 1,
+            duplicates: 0,
+            rejected: 0,
+            pruned: false,
+            version: None,
+            modified: None,
+        };
         txn.manifest_mut().objects.entry("telemetry".into()).or_default().insert(key, record);
     }
 

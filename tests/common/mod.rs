@@ -125,3 +125,29 @@ pub fn files(dir: &Path) -> Vec<String> {
     out.sort();
     out
 }
+
+/// Run a command to its end, stdout and stderr captured: its output and its peak resident
+/// memory in bytes (the kernel's count for this child alone, from `wait4`).
+pub fn run_measured(mut cmd: Command) -> (Output, u64) {
+    use std::io::{Read, Seek};
+    use std::os::unix::process::ExitStatusExt;
+    let mut out = tempfile::tempfile().unwrap();
+    let mut err = tempfile::tempfile().unwrap();
+    cmd.stdout(out.try_clone().unwrap()).stderr(err.try_clone().unwrap());
+    // Reaped by wait4 below, which also gives its resource usage.
+    #[allow(clippy::zombie_processes)]
+    let child = cmd.spawn().unwrap();
+    let mut status = 0;
+    // SAFETY: rusage is plain data; wait4 fills it for the child we started (and reaps it).
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let pid = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
+    assert_eq!(pid, child.id() as i32, "wait4 failed");
+    let read = |f: &mut std::fs::File| {
+        let mut v = Vec::new();
+        f.rewind().unwrap();
+        f.read_to_end(&mut v).unwrap();
+        v
+    };
+    let output = Output { status: std::process::ExitStatus::from_raw(status), stdout: read(&mut out), stderr: read(&mut err) };
+    (output, usage.ru_maxrss as u64 * 1024)
+}

@@ -67,7 +67,9 @@ pub fn parse_git_date(text: &str) -> Option<i64> {
         .or_else(|_| DateTime::parse_from_rfc3339(text))
         .or_else(|_| DateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S %z"))
         .ok()?;
-    Some(parsed.timestamp_micros())
+    // A leap second (`23:59:60`) is the last microsecond of its minute, not the next minute.
+    let micros = parsed.timestamp().checked_mul(1_000_000)? + i64::from(parsed.timestamp_subsec_micros().min(999_999));
+    Some(micros).filter(|m| crate::timestamp::in_range(*m))
 }
 
 #[cfg(test)]

@@ -55,6 +55,12 @@ impl Source for CommitsSource {
         let mut outcome = BatchOutcome::new(batch.len());
         let mut commits: Vec<(usize, String, Commit)> = Vec::new();
         for (i, obj) in batch.iter().enumerate() {
+            if let Some(damage) = &obj.damage {
+                outcome.reject(Reject::whole_object(i, damage.clone()));
+                if obj.data.is_empty() {
+                    continue;
+                }
+            }
             let decoded = match decode_object(obj) {
                 Ok(records) => records,
                 Err(reason) => {
@@ -62,9 +68,6 @@ impl Source for CommitsSource {
                     continue;
                 }
             };
-            if let Some(damage) = &obj.damage {
-                outcome.reject(Reject::whole_object(i, damage.clone()));
-            }
             for (position, record) in decoded {
                 match record {
                     Ok((project, commit)) => commits.push((i, project, commit)),

@@ -5,8 +5,6 @@ use std::borrow::Cow;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::timestamp::parse_micros;
-
 /// The events the service takes as input.
 pub const INPUT_EVENTS: [&str; 4] = ["push", "deploy", "test_pass", "test_run"];
 
@@ -46,7 +44,7 @@ pub fn decode(bytes: &[u8]) -> Result<Event<'_>, String> {
     let time = match wire.time {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) if s.is_empty() => None,
-        Some(Value::String(s)) => Some(parse_micros(&s).ok_or_else(|| format!("Time {s:?} is not a timestamp"))?),
+        Some(Value::String(s)) => Some(crate::timestamp::parse_field("Time", &s)?),
         Some(other) => return Err(format!("Time {other} is not a timestamp")),
     };
     let metadata = match wire.metadata {
@@ -77,6 +75,7 @@ pub fn commit_ids(event: &str, metadata: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::timestamp::parse_micros;
 
     #[test]
     fn seed_event_and_time_spellings() {
@@ -110,7 +109,7 @@ mod tests {
         assert!(decode(br#"{"Repo": "r", "Event": "calc_deploy_frequency"}"#).unwrap_err().starts_with("derived_event"));
         assert!(decode(br#"{"Repo": "r", "Event": "calc_deployment_freq"}"#).unwrap_err().starts_with("derived_event"));
         assert!(decode(br#"{"Repo": "r", "Event": "build"}"#).unwrap_err().starts_with("unknown event"));
-        assert!(decode(br#"{"Time": "yesterday", "Repo": "r", "Event": "push"}"#).unwrap_err().contains("not a timestamp"));
+        assert!(decode(br#"{"Time": "yesterday", "Repo": "r", "Event": "push"}"#).unwrap_err().contains("is not an RFC 3339 timestamp"));
         assert!(decode(br#"{"Event": "push"}"#).unwrap_err().contains("Repo"));
     }
 }

@@ -65,7 +65,7 @@ impl Source for DevopsEventsSource {
 
     fn ingest(&self, batch: &[LoadedObject], ctx: &IngestContext<'_>, txn: &mut Txn) -> Result<BatchOutcome> {
         let mut outcome = BatchOutcome::new(batch.len());
-        let decoded = ndjson::decode_records(batch, self.name(), &mut outcome, |i, text| decode_row(text, &batch[i]));
+        let decoded = ndjson::decode_records(batch, self.name(), &ctx.settings.limits, &mut outcome, |i, text| decode_row(text, &batch[i]));
 
         let days: BTreeSet<NaiveDate> = decoded.iter().filter_map(|(_, _, r, _)| r.as_ref().ok()).map(|r| date_of_micros(r.time)).collect();
         let mut seen = existing_keys(ctx.warehouse, &days)?;

@@ -70,7 +70,7 @@ impl Source for PerfSource {
 
     fn ingest(&self, batch: &[LoadedObject], ctx: &IngestContext<'_>, txn: &mut Txn) -> Result<BatchOutcome> {
         let mut outcome = BatchOutcome::new(batch.len());
-        let decoded = ndjson::decode_records(batch, self.name(), &mut outcome, |_, text| message::decode(text));
+        let decoded = ndjson::decode_records(batch, self.name(), &ctx.settings.limits, &mut outcome, |_, text| message::decode(text));
         let fingerprints: Vec<Option<i64>> =
             decoded.iter().map(|(_, _, message, text)| message.is_ok().then(|| fingerprint(text.trim_ascii()))).collect();
         let firsts = KeyIndex::first_deliveries(ctx.warehouse, txn, KEY_INDEX, &fingerprints)?;

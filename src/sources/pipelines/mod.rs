@@ -16,6 +16,7 @@ use super::ndjson::{self, LineChunk};
 use super::{BatchOutcome, IngestContext, LoadedObject, Reject, Source};
 use crate::error::{PolarsContext, Result};
 use crate::generate::{DayObjects, GenerateOptions};
+use crate::settings::Limits;
 use crate::warehouse::{columns, KeyIndex, TableDef, TableKind, Txn};
 
 /// Name of the dedup key index of pipeline ids.
@@ -99,11 +100,17 @@ impl Source for PipelinesSource {
         let whole_objects: Vec<LineChunk<'_>> =
             objects.whole.iter().map(|&(object, data)| LineChunk { object, first_line: 1, data }).collect();
         let line_chunks = ndjson::split(&objects.lines);
-        let mut chunks: Vec<ChunkColumns> = line_chunks.par_iter().map(|c| decode_records(c.object, c.lines(), c.data.len())).collect();
+        let limits = &ctx.settings.limits;
+        let mut chunks: Vec<ChunkColumns> =
+            line_chunks.par_iter().map(|c| decode_records(c.object, c.lines(), c.data.len(), limits)).collect();
         chunks.extend(whole_objects.iter().map(|c| {
             let blank = c.data.iter().all(u8::is_ascii_whitespace);
-            decode_records(c.object, (!blank).then_some((1, c.data)).into_iter(), 1)
+            decode_records(c.object, (!blank).then_some((1, c.data)).into_iter(), 1, limits)
         }));
+        // Back in landing order (the `.json` objects were decoded after the line objects), so
+        // that the first delivery wins whatever the framing. The sort is stable: an object's
+        // chunks keep their order.
+        chunks.sort_by_key(|c| c.object);
 
         // First delivery wins: against all history, then in landing order within the batch.
         let batch_ids: Vec<i64> = chunks.iter().flat_map(|c| c.ids.iter().copied()).collect();
@@ -146,11 +153,11 @@ impl Source for PipelinesSource {
 }
 
 /// Decode the records of one chunk; undecodable ones become rejects.
-fn decode_records<'a>(object: usize, records: impl Iterator<Item = (u64, &'a [u8])>, bytes: usize) -> ChunkColumns {
+fn decode_records<'a>(object: usize, records: impl Iterator<Item = (u64, &'a [u8])>, bytes: usize, limits: &Limits) -> ChunkColumns {
     // About 600 bytes per payload in practice.
     let mut columns = ChunkColumns::new(object, bytes / 512 + 1);
     for (position, record) in records {
-        match payload::decode(record) {
+        match limits.check_record(record.len()).and_then(|()| payload::decode(record)) {
             Ok(p) => columns.push(p),
             Err(reason) => columns.rejects.push(Reject::new(object, position, reason, record)),
         }

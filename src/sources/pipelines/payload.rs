@@ -8,8 +8,6 @@ use std::fmt;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::Deserialize;
 
-use crate::timestamp::parse_micros;
-
 /// A decoded, validated payload. Strings borrow from the input line where they can.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Pipeline<'a> {
@@ -44,8 +42,15 @@ pub struct Job<'a> {
 /// The build name a lone `build` total stands for when `builds` is absent.
 pub const DEFAULT_BUILD_NAME: &str = "build-e2e";
 
+/// How deep a payload may nest arrays and objects (a real one nests 3 deep).
+pub const MAX_NESTING: usize = 64;
+
 /// Decode one payload, or say why it cannot be.
 pub fn decode(bytes: &[u8]) -> Result<Pipeline<'_>, String> {
+    // sonic-rs skips an unknown field's value recursively, without a depth limit.
+    if !crate::sources::ndjson::nesting_within(bytes, MAX_NESTING) {
+        return Err(format!("invalid payload: nested deeper than {MAX_NESTING} levels"));
+    }
     // sonic-rs: a SIMD JSON parser, about a tenth faster than serde_json here (bench/run.sh).
     // Its messages end with a snippet of the input; the reason keeps the first line.
     let wire: WirePayload<'_> =
@@ -73,10 +78,15 @@ pub fn decode(bytes: &[u8]) -> Result<Pipeline<'_>, String> {
         Some(entries) => entries.into_iter().flat_map(|e| e.0).collect(),
         None => build.map(|b| vec![(Cow::Borrowed(DEFAULT_BUILD_NAME), Some(b))]).unwrap_or_default(),
     };
-    let build = build.or_else(|| {
-        let seconds: Vec<i64> = builds.iter().filter_map(|(_, s)| *s).collect();
-        (!seconds.is_empty()).then(|| seconds.iter().sum())
-    });
+    let build = match build {
+        Some(build) => Some(build),
+        None => {
+            let seconds: Vec<i64> = builds.iter().filter_map(|(_, s)| *s).collect();
+            let sum =
+                seconds.iter().try_fold(0i64, |a, s| a.checked_add(*s)).ok_or("invalid payload: builds add up past the 64-bit range")?;
+            (!seconds.is_empty()).then_some(sum)
+        }
+    };
     let failed_jobs = wire.jobs_failed.map_or(0, |f| f.len() as i64);
     Ok(Pipeline {
         pipeline_id: wire.pipeline_id,
@@ -95,7 +105,7 @@ pub fn decode(bytes: &[u8]) -> Result<Pipeline<'_>, String> {
 }
 
 fn timestamp(field: &str, text: &str) -> Result<i64, String> {
-    parse_micros(text).ok_or_else(|| format!("{field} {text:?} is not an RFC 3339 timestamp"))
+    crate::timestamp::parse_field(field, text)
 }
 
 #[derive(Deserialize)]
@@ -177,12 +187,19 @@ impl<'de> Deserialize<'de> for Seconds {
                 f.write_str("whole seconds")
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<Seconds, E> {
+                // A duration is never negative: a clock that ran backwards, or a wrapped counter.
+                if v < 0 {
+                    return Err(E::custom(format!("{v} seconds is negative")));
+                }
                 Ok(Seconds(v))
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Seconds, E> {
                 i64::try_from(v).map(Seconds).map_err(|_| E::custom(format!("{v} seconds is out of range")))
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<Seconds, E> {
+                if v < 0.0 {
+                    return Err(E::custom(format!("{v} seconds is negative")));
+                }
                 if v.is_finite() && v.fract() == 0.0 && v.abs() < 9.0e15 {
                     Ok(Seconds(v as i64))
                 } else {
@@ -220,6 +237,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for BuildEntries<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::timestamp::parse_micros;
 
     const SEED: &str = r#"{"jobs": [{"name": "e2e", "started_at": "2023-06-13T14:12:33.677+07:00",
            "finished_at": "2023-06-13T14:13:01.293+07:00", "duration": 27, "up": 7, "e2e": 5}],

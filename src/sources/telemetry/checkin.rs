@@ -31,14 +31,29 @@ impl Framing {
 /// which nothing more of the object can be read).
 pub type Frame<'a> = (u64, Result<&'a [u8], String>);
 
-/// Split an object into messages.
-pub fn frames(data: &[u8], framing: Framing) -> Vec<Frame<'_>> {
+/// The smallest check-in a `.pbd` frame can hold: `system_id`'s tag and length and a dashless
+/// UUID. A shorter frame is a reject.
+pub const MIN_MESSAGE_BYTES: usize = 34;
+
+/// How many frames too short for a check-in one object may hold before the rest of it is taken
+/// for what it is, not check-ins (zeros, padding, another format): without a bound, every byte
+/// or two of such a stream would be a reject of its own.
+pub const MAX_SHORT_FRAMES: usize = 1000;
+
+/// Split an object into messages of at most `max_message` bytes. An empty frame (a run of
+/// zeros), the [`MAX_SHORT_FRAMES`]-th frame shorter than [`MIN_MESSAGE_BYTES`], or a frame
+/// longer than `max_message` ends the framing.
+pub fn frames(data: &[u8], framing: Framing, max_message: usize) -> Vec<Frame<'_>> {
     match framing {
+        Framing::Single if data.len() > max_message => {
+            vec![(1, Err(format!("message of {} bytes is larger than max_record_megabytes ({} MiB)", data.len(), max_message >> 20)))]
+        }
         Framing::Single => vec![(1, Ok(data))],
         Framing::Delimited => {
             let mut out = Vec::new();
             let mut rest = data;
             let mut offset = 0usize;
+            let mut short = 0usize;
             while !rest.is_empty() {
                 let position = out.len() as u64 + 1;
                 let mut cursor = rest;
@@ -52,6 +67,24 @@ pub fn frames(data: &[u8], framing: Framing) -> Vec<Frame<'_>> {
                 let header = rest.len() - cursor.len();
                 if len > cursor.len() {
                     out.push((position, Err(format!("truncated message at byte {offset}: {len} bytes announced, {} left", cursor.len()))));
+                    break;
+                }
+                if len < MIN_MESSAGE_BYTES {
+                    short += 1;
+                    if len == 0 || short == MAX_SHORT_FRAMES {
+                        let reason = format!(
+                            "message of {len} bytes at byte {offset} cannot be a check-in, after {short} too short for one; the rest of the object is not read"
+                        );
+                        out.push((position, Err(reason)));
+                        break;
+                    }
+                }
+                if len > max_message {
+                    let reason = format!(
+                        "message of {len} bytes at byte {offset} is larger than max_record_megabytes ({} MiB); the rest of the object is not read",
+                        max_message >> 20
+                    );
+                    out.push((position, Err(reason)));
                     break;
                 }
                 out.push((position, Ok(&cursor[..len])));
@@ -165,8 +198,10 @@ mod tests {
         for i in 0..3 {
             message(&format!("00000000-0000-0000-0000-00000000000{i}"), &[]).encode_length_delimited(&mut data).unwrap();
         }
-        let got: Vec<_> =
-            frames(&data, Framing::Delimited).into_iter().map(|(p, f)| (p, decode(f.unwrap()).unwrap().system_id.to_string())).collect();
+        let got: Vec<_> = frames(&data, Framing::Delimited, 1 << 20)
+            .into_iter()
+            .map(|(p, f)| (p, decode(f.unwrap()).unwrap().system_id.to_string()))
+            .collect();
         assert_eq!(got[2], (3, "00000000-0000-0000-0000-000000000002".to_string()));
         assert_eq!(got.len(), 3);
     }
@@ -178,12 +213,32 @@ mod tests {
             message(&format!("00000000-0000-0000-0000-00000000000{i}"), &[("core", "3.49.1")]).encode_length_delimited(&mut data).unwrap();
         }
         let cut = &data[..data.len() - 5];
-        let f = frames(cut, Framing::Delimited);
+        let f = frames(cut, Framing::Delimited, 1 << 20);
         assert_eq!(f.len(), 2);
         assert!(f[0].1.is_ok());
         assert!(f[1].1.as_ref().unwrap_err().contains("truncated"), "{:?}", f[1]);
         let garbage = [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff];
-        assert!(frames(&garbage, Framing::Delimited)[0].1.as_ref().unwrap_err().contains("length prefix"));
+        assert!(frames(&garbage, Framing::Delimited, 1 << 20)[0].1.as_ref().unwrap_err().contains("length prefix"));
+    }
+
+    #[test]
+    fn a_stream_of_zeros_is_one_reject_not_one_per_byte() {
+        let mut data = Vec::new();
+        message("00000000-0000-0000-0000-000000000001", &[]).encode_length_delimited(&mut data).unwrap();
+        data.extend(std::iter::repeat_n(0u8, 1 << 20));
+        let f = frames(&data, Framing::Delimited, 1 << 20);
+        assert_eq!(f.len(), 2);
+        assert!(f[0].1.is_ok());
+        assert!(f[1].1.as_ref().unwrap_err().contains("cannot be a check-in"), "{:?}", f[1]);
+        // One-byte frames: rejects, up to a bound.
+        let ones: Vec<u8> = [1u8, 7].repeat(1 << 20);
+        let f = frames(&ones, Framing::Delimited, 1 << 20);
+        assert_eq!(f.len(), MAX_SHORT_FRAMES);
+        assert!(f[..MAX_SHORT_FRAMES - 1].iter().all(|(_, m)| m.is_ok()));
+        // A message past the record limit ends the framing too, naming the limit.
+        let mut big = Vec::new();
+        message("00000000-0000-0000-0000-000000000001", &[("core", &"9".repeat(2 << 20))]).encode_length_delimited(&mut big).unwrap();
+        assert!(frames(&big, Framing::Delimited, 1 << 20)[0].1.as_ref().unwrap_err().contains("max_record_megabytes (1 MiB)"));
     }
 
     #[test]

@@ -224,7 +224,7 @@ impl Decoded {
     fn batch(batch: &[LoadedObject], settings: &Settings) -> PolarsResult<Decoded> {
         let production = settings.deployment == Deployment::Production;
         let (object_rejects, framed): (Vec<Vec<Reject>>, Vec<Vec<Frame<'_>>>) =
-            batch.par_iter().enumerate().map(|(i, obj)| frame_object(i, obj)).unzip();
+            batch.par_iter().enumerate().map(|(i, obj)| frame_object(i, obj, settings.limits.record_bytes)).unzip();
         let mut chunks = Vec::new();
         for (i, frames) in framed.iter().enumerate() {
             let day = date_to_days(batch[i].object.landed);
@@ -308,7 +308,7 @@ fn with_first_seen(mut checkins: DataFrame, mut components: DataFrame, firsts: &
 }
 
 /// Frame one object; whatever cannot be read of it as a whole goes to the rejects.
-fn frame_object(object: usize, obj: &LoadedObject) -> (Vec<Reject>, Vec<Frame<'_>>) {
+fn frame_object(object: usize, obj: &LoadedObject, max_message: usize) -> (Vec<Reject>, Vec<Frame<'_>>) {
     let mut rejects = Vec::new();
     if let Some(damage) = &obj.damage {
         rejects.push(Reject::whole_object(object, damage.clone()));
@@ -320,7 +320,7 @@ fn frame_object(object: usize, obj: &LoadedObject) -> (Vec<Reject>, Vec<Frame<'_
     if obj.data.is_empty() {
         return (rejects, Vec::new());
     }
-    (rejects, checkin::frames(&obj.data, framing))
+    (rejects, checkin::frames(&obj.data, framing, max_message))
 }
 
 /// Decode and validate a run of one object's messages into columns.
