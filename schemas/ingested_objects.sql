@@ -1,5 +1,5 @@
 -- ingested_objects
--- One row per raw object ingested; partitioned by landing day. records = accepted + duplicates + rejected.
+-- One row per raw object version read (an object changed after ingest is read again); partitioned by landing day. records = accepted + duplicates + rejected.
 -- Files: <warehouse>/ingested_objects/date=YYYY-MM-DD/*.parquet (zstd).
 CREATE TABLE ingested_objects (
     source VARCHAR,  -- source folder the object was found under

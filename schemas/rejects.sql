@@ -1,5 +1,5 @@
 -- rejects
--- Records that could not be decoded; partitioned by landing day.
+-- Records that could not be decoded; partitioned by landing day. At most 10,000 per object are kept; past that, one row (position 0) counts the rest.
 -- Files: <warehouse>/_rejects/date=YYYY-MM-DD/*.parquet (zstd).
 CREATE TABLE rejects (
     source VARCHAR,  -- source folder

@@ -254,6 +254,31 @@ fn bombs_long_records_and_deep_nesting_cost_their_object_with_the_limit_named() 
 }
 
 #[test]
+fn an_object_of_countless_bad_records_keeps_a_bounded_number_of_rejects_and_counts_them_all() {
+    let lake = Lake::new();
+    let lines = 60_000;
+    lake.put("pipelines/dt=2026-10-01/junk.ndjson", format!("{}\n{}", pipeline(1, "p", "2026-10-01T10:00:00Z"), "x\n".repeat(lines)));
+    lake.put("devops_events/dt=2026-10-01/junk.ndjson", "{\n".repeat(lines));
+    lake.ok(&["run", "--date", "2026-10-01"]);
+    let db = lake.duckdb();
+    assert_eq!(scalar(&db, "SELECT count(*) FROM pipelines"), 1);
+    assert_eq!(
+        rows(&db, "SELECT source, records, accepted, rejected FROM ingested_objects ORDER BY source"),
+        vec![
+            vec!["devops_events".to_string(), lines.to_string(), "0".into(), lines.to_string()],
+            vec!["pipelines".to_string(), (lines + 1).to_string(), "1".into(), lines.to_string()]
+        ]
+    );
+    for source in ["pipelines", "devops_events"] {
+        let kept = scalar(&db, &format!("SELECT count(*) FROM rejects WHERE source = '{source}' AND position > 0"));
+        assert!((10_000..=12_000).contains(&kept), "{source}: {kept} rejects kept");
+        let note = rows(&db, &format!("SELECT reason FROM rejects WHERE source = '{source}' AND position = 0"));
+        assert_eq!(note.len(), 1, "{source}: one row counts the rest");
+        assert!(note[0][0].starts_with(&format!("{} more rejected records", lines as i64 - kept)), "{source}: {note:?}");
+    }
+}
+
+#[test]
 fn a_panic_while_decoding_rejects_that_object_and_ingests_the_others() {
     let lake = Lake::new();
     lake.put("pipelines/dt=2026-10-01/a.ndjson", pipeline(1, "p", "2026-10-01T10:00:00Z") + "\n");

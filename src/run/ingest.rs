@@ -355,8 +355,20 @@ fn record_objects(txn: &mut Txn, batch: &[LoadedObject], outcome: &BatchOutcome)
     .context("ingested_objects rows")?;
     txn.append(&INGESTED_OBJECTS, objects)?;
 
-    if !outcome.rejects.is_empty() {
-        let r = &outcome.rejects;
+    // One row per object for the rejected records past the bound, which were only counted.
+    let unkept: Vec<Reject> = outcome
+        .unkept
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| **n > 0)
+        .map(|(object, n)| {
+            let reason =
+                format!("{n} more rejected records, counted but not kept (at most {} kept per object)", Reject::MAX_KEPT_PER_OBJECT);
+            Reject::whole_object(object, reason)
+        })
+        .collect();
+    if !outcome.rejects.is_empty() || !unkept.is_empty() {
+        let r: Vec<&Reject> = outcome.rejects.iter().chain(&unkept).collect();
         let rejects = DataFrame::new_infer_height(vec![
             Column::new("source".into(), r.iter().map(|x| batch[x.object].object.source.as_str()).collect::<Vec<_>>()),
             Column::new("raw_key".into(), r.iter().map(|x| batch[x.object].object.key.as_str()).collect::<Vec<_>>()),

@@ -55,6 +55,12 @@ impl Reject {
     /// Longest record text kept with a reject.
     pub const MAX_RECORD_BYTES: usize = 4096;
 
+    /// Most rejects kept, with position, reason and text, per object (and per chunk of an
+    /// object, where decoders work in parallel). Past it, rejected records are counted, and one
+    /// row per object says how many were not kept: an object of a billion bad one-byte lines
+    /// costs a count, not a billion rows in memory.
+    pub const MAX_KEPT_PER_OBJECT: usize = 10_000;
+
     /// A reject keeping (the start of) the record's text.
     pub fn new(object: usize, position: u64, reason: impl Into<String>, record: &[u8]) -> Self {
         let cut = &record[..record.len().min(Self::MAX_RECORD_BYTES)];
@@ -87,6 +93,10 @@ pub struct BatchOutcome {
     /// Per object of the batch, in batch order.
     pub counts: Vec<RecordCounts>,
     pub rejects: Vec<Reject>,
+    /// Per object: rejects kept in `rejects`, and rejected records past
+    /// [`Reject::MAX_KEPT_PER_OBJECT`] that were only counted.
+    kept: Vec<usize>,
+    pub unkept: Vec<u64>,
     /// Event days that received rows, per fact table.
     pub days_written: BTreeMap<&'static str, BTreeSet<NaiveDate>>,
     /// Rows appended, per fact table.
@@ -96,7 +106,12 @@ pub struct BatchOutcome {
 impl BatchOutcome {
     /// An outcome for `objects` objects, all counts zero.
     pub fn new(objects: usize) -> Self {
-        BatchOutcome { counts: vec![RecordCounts::default(); objects], ..Default::default() }
+        BatchOutcome {
+            counts: vec![RecordCounts::default(); objects],
+            kept: vec![0; objects],
+            unkept: vec![0; objects],
+            ..Default::default()
+        }
     }
 
     /// The counts of all objects together.
@@ -108,10 +123,23 @@ impl BatchOutcome {
         })
     }
 
-    /// Count a reject against its object and keep it.
+    /// Count a reject against its object and keep it (up to [`Reject::MAX_KEPT_PER_OBJECT`]
+    /// per object; past that it is only counted).
     pub fn reject(&mut self, reject: Reject) {
-        self.counts[reject.object].rejected += 1;
-        self.rejects.push(reject);
+        let object = reject.object;
+        self.counts[object].rejected += 1;
+        if self.kept[object] < Reject::MAX_KEPT_PER_OBJECT {
+            self.kept[object] += 1;
+            self.rejects.push(reject);
+        } else {
+            self.unkept[object] += 1;
+        }
+    }
+
+    /// Count `n` rejected records of `object` that a decoder did not keep (past its bound).
+    pub fn reject_unkept(&mut self, object: usize, n: u64) {
+        self.counts[object].rejected += n;
+        self.unkept[object] += n;
     }
 
     /// Append frames to fact tables within `txn` (encoded together, in parallel), noting the

@@ -53,7 +53,7 @@ pub static INGESTED_OBJECTS: TableDef = TableDef {
     name: "ingested_objects",
     dir: "ingested_objects",
     kind: TableKind::Bookkeeping,
-    doc: "One row per raw object ingested; partitioned by landing day. records = accepted + duplicates + rejected.",
+    doc: "One row per raw object version read (an object changed after ingest is read again); partitioned by landing day. records = accepted + duplicates + rejected.",
     columns: columns![
         "source" "VARCHAR" "source folder the object was found under",
         "raw_key" "VARCHAR" "object key relative to the raw root",
@@ -72,7 +72,7 @@ pub static REJECTS: TableDef = TableDef {
     name: "rejects",
     dir: "_rejects",
     kind: TableKind::Bookkeeping,
-    doc: "Records that could not be decoded; partitioned by landing day.",
+    doc: "Records that could not be decoded; partitioned by landing day. At most 10,000 per object are kept; past that, one row (position 0) counts the rest.",
     columns: columns![
         "source" "VARCHAR" "source folder",
         "raw_key" "VARCHAR" "object key relative to the raw root",

@@ -35,6 +35,8 @@ pub(super) struct ChunkColumns {
     build_name: StringChunkedBuilder,
     build_seconds: Vec<Option<i64>>,
     pub rejects: Vec<Reject>,
+    /// Rejected records past [`Reject::MAX_KEPT_PER_OBJECT`] in this chunk, only counted.
+    pub unkept: u64,
 }
 
 /// The fact frames of a chunk, each with a `date` column for partitioning.
@@ -73,6 +75,7 @@ impl ChunkColumns {
             build_name: StringChunkedBuilder::new("build_name".into(), capacity),
             build_seconds: Vec::with_capacity(capacity),
             rejects: Vec::new(),
+            unkept: 0,
         }
     }
 
