@@ -243,19 +243,10 @@ impl Location {
     /// that a power loss after this returns keeps them (object stores are durable on success).
     pub fn sync(&self, keys: &[String]) -> Result<()> {
         let Some(root) = &self.local_root else { return Ok(()) };
-        let io = |path: &FsPath, source| Error::Io { context: format!("sync {}", path.display()), source };
-        let mut folders = std::collections::BTreeSet::new();
         for key in keys {
-            let path = local_path(root, key);
-            std::fs::File::open(&path).and_then(|f| f.sync_all()).map_err(|e| io(&path, e))?;
-            if let Some(parent) = path.parent() {
-                folders.insert(parent.to_path_buf());
-            }
+            sync_path(&local_path(root, key))?;
         }
-        for folder in folders {
-            std::fs::File::open(&folder).and_then(|f| f.sync_all()).map_err(|e| io(&folder, e))?;
-        }
-        Ok(())
+        self.sync_folders(keys)
     }
 
     /// On local disk, flush the folders holding `keys` (after renames into them).
@@ -263,12 +254,7 @@ impl Location {
         let Some(root) = &self.local_root else { return Ok(()) };
         let folders: std::collections::BTreeSet<PathBuf> =
             keys.iter().filter_map(|k| local_path(root, k).parent().map(FsPath::to_path_buf)).collect();
-        for folder in folders {
-            std::fs::File::open(&folder)
-                .and_then(|f| f.sync_all())
-                .map_err(|source| Error::Io { context: format!("sync {}", folder.display()), source })?;
-        }
-        Ok(())
+        folders.iter().try_for_each(|folder| sync_path(folder))
     }
 
     /// Remove the folder `prefix` if it is empty, on local disk (object stores have no folders).
@@ -345,6 +331,11 @@ fn local_path(root: &FsPath, key: &str) -> PathBuf {
     let mut path = root.to_path_buf();
     path.extend(key.split('/').filter(|p| !p.is_empty() && *p != "." && *p != ".."));
     path
+}
+
+/// Flush a file or folder to the disk.
+fn sync_path(path: &FsPath) -> Result<()> {
+    std::fs::File::open(path).and_then(|f| f.sync_all()).map_err(|source| Error::Io { context: format!("sync {}", path.display()), source })
 }
 
 /// Read a file, refusing to follow a link in its place (`O_NOFOLLOW`) and anything but a

@@ -72,12 +72,35 @@ pub fn decode_records<T: Send>(
             _ => chunks.push(LineChunk { object: i, first_line: 1, data }),
         }
     }
-    let record = |object: usize, position: u64, text: &[u8]| match limits.check_record(text.len()) {
-        Ok(()) => (object, position, decode(object, text), text.to_vec()),
+    let record = |object: usize, position: u64, text: &[u8]| match limits.check_record(text.len()).and_then(|()| decode(object, text)) {
+        Ok(value) => (object, position, Ok(value), text.to_vec()),
         Err(reason) => (object, position, Err(reason), text[..text.len().min(Reject::MAX_RECORD_BYTES)].to_vec()),
     };
-    let mut decoded: Vec<DecodedRecord<T>> =
-        chunks.par_iter().flat_map_iter(|c| c.lines().map(|(n, text)| record(c.object, n, text))).collect();
+    // Each chunk keeps at most MAX_KEPT_PER_OBJECT failed records; the rest are only counted,
+    // so that an object of countless bad lines does not hold them all in memory.
+    let per_chunk: Vec<(usize, Vec<DecodedRecord<T>>, u64)> = chunks
+        .par_iter()
+        .map(|c| {
+            let (mut kept, mut failed, mut unkept) = (Vec::new(), 0usize, 0u64);
+            for (n, text) in c.lines() {
+                let decoded = record(c.object, n, text);
+                if decoded.2.is_err() {
+                    if failed >= Reject::MAX_KEPT_PER_OBJECT {
+                        unkept += 1;
+                        continue;
+                    }
+                    failed += 1;
+                }
+                kept.push(decoded);
+            }
+            (c.object, kept, unkept)
+        })
+        .collect();
+    let mut decoded = Vec::new();
+    for (object, kept, unkept) in per_chunk {
+        decoded.extend(kept);
+        outcome.reject_unkept(object, unkept);
+    }
     for (i, items) in values {
         for (n, item) in items.iter().enumerate() {
             decoded.push(record(i, n as u64 + 1, item.to_string().as_bytes()));
