@@ -198,6 +198,28 @@ fn an_object_changed_after_ingest_is_read_again_and_counts_only_what_is_new() {
 }
 
 #[test]
+fn events_timed_by_their_landing_stay_duplicates_when_their_object_changes() {
+    let lake = Lake::new();
+    // No `dt=` folder and no `Time`: the object's last-modified time times its events.
+    let key = "devops_events/from-sender.ndjson";
+    let event = |repo: &str| format!(r#"{{"Repo": "{repo}", "Event": "push", "Metadata": "{{}}"}}"#);
+    lake.put(key, event("a") + "\n");
+    lake.ok(&["ingest"]);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let mut f = std::fs::OpenOptions::new().append(true).open(lake.raw().join(key)).unwrap();
+    writeln!(f, "{}", event("b")).unwrap();
+    drop(f);
+    lake.ok(&["ingest"]);
+    let db = lake.duckdb();
+    assert_eq!(
+        rows(&db, "SELECT repo FROM devops_events ORDER BY repo"),
+        vec![vec!["a"], vec!["b"]],
+        "the first event once, the new one added"
+    );
+    assert_eq!(scalar(&db, "SELECT count(DISTINCT time) FROM devops_events"), 1, "both timed by the first version's landing");
+}
+
+#[test]
 fn a_pruned_key_uploaded_again_is_ingested_before_it_is_pruned() {
     let lake = Lake::new();
     config(&lake, "[sources.pipelines]\nretention_days = 0\n");

@@ -208,7 +208,8 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
 
 /// The listed objects not ingested in their current version: new keys, and keys whose object
 /// changed since (appended to, overwritten, or uploaded again after prune). A changed object
-/// keeps the last-modified time of its first version (see [`ObjectRecord::modified`]).
+/// keeps the landing day and last-modified time of its first version (see
+/// [`ObjectRecord::modified`]), so that records timed by its landing stay duplicates.
 fn pending_objects(listed: Vec<RawObject>, known: Option<&BTreeMap<String, ObjectRecord>>) -> Vec<RawObject> {
     listed
         .into_iter()
@@ -218,6 +219,7 @@ fn pending_objects(listed: Vec<RawObject>, known: Option<&BTreeMap<String, Objec
             Some(record) => {
                 if let Some(first) = record.modified {
                     o.last_modified = first;
+                    o.landed = record.landed;
                 }
                 Some(o)
             }
