@@ -80,7 +80,7 @@ pub struct Settings {
 /// Bounds on what hostile raw input can make pipelake hold in memory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
-    /// Most bytes of one raw object, decompressed (`max_object_megabytes`, default 1024).
+    /// Most bytes of one raw object, decompressed (`max_object_megabytes`, default 256).
     pub object_bytes: u64,
     /// Most bytes of one record: a line, a `.json` object, a protobuf message
     /// (`max_record_megabytes`, default 16).
@@ -89,7 +89,7 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { object_bytes: 1024 << 20, record_bytes: 16 << 20 }
+        Limits { object_bytes: 256 << 20, record_bytes: 16 << 20 }
     }
 }
 

@@ -43,11 +43,18 @@ pub fn decompress(bytes: Bytes, compression: Compression, limit: u64) -> Decompr
     match compression {
         Compression::None if bytes.len() as u64 > limit => Decompressed::TooLarge(too_large(bytes.len() as u64, limit)),
         Compression::None => Decompressed::Whole(bytes),
-        Compression::Gzip => read_all(flate2::read::MultiGzDecoder::new(&bytes[..]), bytes.len(), "gzip", limit),
-        Compression::Zstd => match zstd::stream::read::Decoder::with_buffer(&bytes[..]) {
-            Ok(decoder) => read_all(decoder, bytes.len(), "zstd", limit),
-            Err(e) => Decompressed::Damaged(Bytes::new(), format!("corrupt zstd stream: {e}")),
-        },
+        Compression::Gzip => read_all(flate2::read::MultiGzDecoder::new(&bytes[..]), gzip_size_hint(&bytes), "gzip", limit),
+        Compression::Zstd => {
+            // A zstd frame usually states its size: a bomb that says so costs nothing to refuse.
+            let stated = zstd::zstd_safe::get_frame_content_size(&bytes).ok().flatten();
+            if let Some(size) = stated.filter(|s| *s > limit) {
+                return Decompressed::TooLarge(too_large(size, limit));
+            }
+            match zstd::stream::read::Decoder::with_buffer(&bytes[..]) {
+                Ok(decoder) => read_all(decoder, stated.unwrap_or(bytes.len() as u64 * 4), "zstd", limit),
+                Err(e) => Decompressed::Damaged(Bytes::new(), format!("corrupt zstd stream: {e}")),
+            }
+        }
     }
 }
 
@@ -56,16 +63,35 @@ pub fn too_large(size: u64, limit: u64) -> String {
     format!("object of {size} bytes or more (decompressed) is larger than max_object_megabytes ({} MiB)", limit >> 20)
 }
 
-fn read_all<R: Read>(reader: R, compressed_len: usize, what: &str, limit: u64) -> Decompressed {
+/// What a gzip object says it expands to (its last member's size, modulo 4 GiB): a first guess
+/// of the buffer to decompress into, never trusted as a bound.
+fn gzip_size_hint(bytes: &[u8]) -> u64 {
+    match bytes.len().checked_sub(4).map(|at| &bytes[at..]) {
+        Some(&[a, b, c, d]) => u64::from(u32::from_le_bytes([a, b, c, d])).max(bytes.len() as u64),
+        _ => bytes.len() as u64 * 4,
+    }
+}
+
+/// Read a decompressing stream whole, into a buffer that starts at `hint` bytes and never grows
+/// past `limit` + 1: a bomb costs at most one and a half times the limit (the buffer being
+/// grown), not what it expands to.
+fn read_all<R: Read>(reader: R, hint: u64, what: &str, limit: u64) -> Decompressed {
     // One byte past the limit tells an object of exactly `limit` bytes from a larger one.
-    let mut reader = reader.take(limit.saturating_add(1));
-    let mut out = Vec::with_capacity(compressed_len.saturating_mul(4).min(limit as usize));
+    let cap = limit.saturating_add(1);
+    let mut reader = reader.take(cap);
+    let mut out: Vec<u8> = Vec::with_capacity(hint.min(cap) as usize);
     let mut buf = vec![0u8; 256 * 1024];
     loop {
         match reader.read(&mut buf) {
             Ok(0) if out.len() as u64 > limit => return Decompressed::TooLarge(too_large(out.len() as u64, limit)),
             Ok(0) => return Decompressed::Whole(Bytes::from(out)),
-            Ok(n) => out.extend_from_slice(&buf[..n]),
+            Ok(n) => {
+                if out.len() + n > out.capacity() {
+                    let grown = (out.capacity() as u64 * 2).max((out.len() + n) as u64).min(cap);
+                    out.reserve_exact(grown as usize - out.len());
+                }
+                out.extend_from_slice(&buf[..n]);
+            }
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(e) => return Decompressed::Damaged(Bytes::from(out), format!("corrupt {what} stream: {e}")),
         }
