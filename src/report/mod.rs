@@ -289,3 +289,25 @@ fn perf(conn: &Connection, range: &Range) -> Result<String> {
     }
     Ok(section("Test performance (PerfCI)", "perf", parts))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn non_finite_values_are_never_drawn() {
+        let rows = vec![
+            vec![Value::Text("a".into()), Value::Double(f64::NAN)],
+            vec![Value::Text("b".into()), Value::Double(f64::INFINITY)],
+            vec![Value::Text("c".into()), Value::Double(2.0)],
+            vec![Value::Text("d".into()), Value::Null],
+        ];
+        assert_eq!(pairs(&rows), vec![("c".to_string(), 2.0)]);
+        let series = series_by(&[vec![Value::Text("s".into()), Value::Text("x".into()), Value::Double(f64::NEG_INFINITY)]]);
+        assert!(series.is_empty());
+        let svg = svg::bars("t", &pairs(&rows), "u");
+        assert!(!svg.contains("NaN") && !svg.contains("inf"), "{svg}");
+        // Names are escaped, control characters (a NUL) replaced.
+        assert_eq!(esc("a\0<b>'\"&"), "a\u{FFFD}&lt;b&gt;&#39;&quot;&amp;");
+    }
+}

@@ -61,10 +61,14 @@ fn bad_tuple(index: usize, tuple: &[Value], kind: &str) -> String {
     format!("unit_test_data: {kind} tuple {} is {tuple:?}, expected {expected}", index + 1)
 }
 
+/// A resource tuple; a time that is not a finite, non-negative number (`1e400` parses as
+/// infinity) or a negative memory size is no measurement.
 fn resource(t: &[Value]) -> Option<Sample> {
     match t {
         [Value::Str(test), time, memory] => {
-            Some(Sample::Resource { test: test.clone(), execution_time_s: time.as_f64()?, memory_rss_bytes: memory.as_i64()? })
+            let execution_time_s = time.as_f64().filter(|s| s.is_finite() && *s >= 0.0)?;
+            let memory_rss_bytes = memory.as_i64().filter(|b| *b >= 0)?;
+            Some(Sample::Resource { test: test.clone(), execution_time_s, memory_rss_bytes })
         }
         _ => None,
     }
@@ -96,6 +100,14 @@ fn number(m: &Map<String, Json>, key: &str) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn infinite_nan_and_negative_figures_are_no_measurement() {
+        for tuple in ["('t', 1e400, 5)", "('t', -0.5, 5)", "('t', 0.5, -5)"] {
+            let text = format!(r#"{{"git_commit": "1a2b3c4d", "avg_time": "1", "unit_test_data": "[{tuple}]"}}"#);
+            assert!(decode(text.as_bytes()).unwrap_err().contains("resource tuple 1"), "{tuple}");
+        }
+    }
 
     #[test]
     fn resource_message_with_numbers_as_strings() {
