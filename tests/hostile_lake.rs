@@ -154,6 +154,21 @@ fn numbers_past_64_bits_and_negative_durations_are_rejects_and_a_byte_order_mark
 }
 
 #[test]
+fn names_with_quotes_nul_bytes_and_markup_reach_the_report_as_text() {
+    let lake = Lake::new();
+    let names = ["it's", "nul\\u0000byte", "<script>alert(1)</script>", "x'); DROP TABLE pipelines; --"];
+    let lines: Vec<String> = names.iter().enumerate().map(|(i, n)| pipeline(i as i64 + 1, n, "2026-10-01T10:00:00Z")).collect();
+    lake.put("pipelines/dt=2026-10-01/a.ndjson", lines.join("\n"));
+    lake.ok(&["run", "--date", "2026-10-01"]);
+    assert_eq!(scalar(&lake.duckdb(), "SELECT count(DISTINCT project) FROM pipelines"), 4);
+    let out = lake.dir.path().join("report.html");
+    lake.ok(&["report", "--out", out.to_str().unwrap()]);
+    let html = std::fs::read_to_string(&out).unwrap();
+    assert!(!html.contains("<script>alert") && !html.contains('\0'), "markup and NUL never reach the page as such");
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;") && html.contains("it&#39;s"), "the names are drawn, escaped");
+}
+
+#[test]
 fn first_delivery_wins_whatever_the_framing() {
     let lake = Lake::new();
     // The single `.json` object sorts first in landing order; the NDJSON one, later the same
