@@ -65,3 +65,25 @@ fn s3_lake_and_warehouse_give_the_same_tables_as_local_disk() {
     s3_ok(&server, work.path(), &run);
     assert_eq!(std::fs::read(server.root.path().join("lake/warehouse/_pipelake/manifest.json")).unwrap(), manifest);
 }
+
+#[test]
+fn an_object_overwritten_in_the_bucket_is_read_again_by_its_etag() {
+    let server = S3Server::start("lake");
+    let work = tempfile::tempdir().unwrap();
+    let key = server.root.path().join("lake/raw/pipelines/dt=2026-10-01/a.ndjson");
+    std::fs::create_dir_all(key.parent().unwrap()).unwrap();
+    let line = |id: i64| {
+        format!(
+            r#"{{"pipeline_id":{id},"project":"p","ref":"main","created_at":"2026-10-01T10:00:00Z","duration":9,"duration_e2e":3,"build":1,"jobs":[],"jobs_failed":[]}}"#
+        ) + "\n"
+    };
+    std::fs::write(&key, line(1)).unwrap();
+    s3_ok(&server, work.path(), &["run", "--date", "2026-10-01"]);
+    // Overwritten with the same size: only the ETag tells the versions apart.
+    std::fs::write(&key, line(2)).unwrap();
+    s3_ok(&server, work.path(), &["run", "--date", "2026-10-01"]);
+    let ids = s3_ok(&server, work.path(), &["query", "SELECT pipeline_id FROM pipelines ORDER BY 1", "--format", "csv"]);
+    assert_eq!(ids, "pipeline_id\n1\n2\n");
+    let versions = s3_ok(&server, work.path(), &["query", "SELECT count(*) AS n FROM ingested_objects", "--format", "csv"]);
+    assert_eq!(versions, "n\n2\n");
+}
