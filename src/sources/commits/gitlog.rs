@@ -24,17 +24,30 @@ pub fn parse_line(line: &str) -> Result<Commit, String> {
     if hash.is_empty() || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(format!("{hash:?} is not a commit hash"));
     }
+    let mut out_of_range = None;
     for (at, _) in rest.match_indices(" : ") {
         let head = &rest[..at];
         // The date is the last six words before the separator.
         let Some(date_start) = nth_word_from_end(head, 6) else { continue };
         let Some(author) = head[..date_start].strip_suffix(", ") else { continue };
-        if let Some(authored_at) = parse_git_date(&head[date_start..]) {
-            let message = &rest[at + 3..];
-            return Ok(Commit { hash: hash.to_ascii_lowercase(), author: author.to_string(), authored_at, message: message.to_string() });
+        match parse_any_git_date(&head[date_start..]) {
+            Some(authored_at) if crate::timestamp::in_range(authored_at) => {
+                let message = &rest[at + 3..];
+                return Ok(Commit {
+                    hash: hash.to_ascii_lowercase(),
+                    author: author.to_string(),
+                    authored_at,
+                    message: message.to_string(),
+                });
+            }
+            Some(_) => out_of_range = Some(&head[date_start..]),
+            None => {}
         }
     }
-    Err("no \"<author>, <date> : \" with a git date (e.g. Sat May 25 11:04:54 2019 +0100)".into())
+    match out_of_range {
+        Some(date) => Err(format!("commit date {date:?} is outside the years 1 to 9999 (UTC)")),
+        None => Err("no \"<author>, <date> : \" with a git date (e.g. Sat May 25 11:04:54 2019 +0100)".into()),
+    }
 }
 
 /// Byte offset where the `n`th space-separated word from the end of `s` starts.
@@ -62,19 +75,32 @@ fn nth_word_from_end(s: &str, n: usize) -> Option<usize> {
 /// ISO 8601 (`2019-05-25T11:04:54+01:00`, `%aI`), or as `2019-05-25 11:04:54 +0100` (`%ai`):
 /// UTC microseconds.
 pub fn parse_git_date(text: &str) -> Option<i64> {
+    parse_any_git_date(text).filter(|m| crate::timestamp::in_range(*m))
+}
+
+/// [`parse_git_date`] without the check that a partition can hold the date.
+fn parse_any_git_date(text: &str) -> Option<i64> {
     let text = text.trim();
     let parsed = DateTime::parse_from_str(text, "%a %b %e %H:%M:%S %Y %z")
         .or_else(|_| DateTime::parse_from_rfc3339(text))
         .or_else(|_| DateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S %z"))
         .ok()?;
     // A leap second (`23:59:60`) is the last microsecond of its minute, not the next minute.
-    let micros = parsed.timestamp().checked_mul(1_000_000)? + i64::from(parsed.timestamp_subsec_micros().min(999_999));
-    Some(micros).filter(|m| crate::timestamp::in_range(*m))
+    Some(parsed.timestamp().checked_mul(1_000_000)? + i64::from(parsed.timestamp_subsec_micros().min(999_999)))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_date_past_year_9999_in_utc_is_named_as_such() {
+        let err = parse_line("abc1234 - Ann, Fri Dec 31 23:00:00 9999 -0500 : late").unwrap_err();
+        assert!(err.contains("outside the years 1 to 9999"), "{err}");
+        // A leap second stays on its day.
+        let c = parse_line("abc1234 - Ann, Sat Dec 31 23:59:60 2016 +0000 : leap").unwrap();
+        assert_eq!(crate::timestamp::date_of_micros(c.authored_at).to_string(), "2016-12-31");
+    }
     use crate::timestamp::parse_micros;
 
     #[test]
