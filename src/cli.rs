@@ -210,6 +210,18 @@ fn init_logging(format: LogFormat) {
         LogFormat::Json => builder.json().flatten_event(true).init(),
         LogFormat::Text => builder.with_target(false).init(),
     }
+    // A panic (a decoder bug that some input reaches: the ingest rejects that object and goes
+    // on) is logged like everything else, so that JSON logs stay one JSON object per line.
+    std::panic::set_hook(Box::new(|info| {
+        let location = info.location().map(|l| format!("{}:{}", l.file(), l.line())).unwrap_or_default();
+        let message = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        tracing::error!(location, message = %redact(&message), "panicked");
+    }));
 }
 
 fn execute(command: Command, settings: Settings) -> anyhow::Result<()> {

@@ -321,8 +321,12 @@ fn a_panic_while_decoding_rejects_that_object_and_ingests_the_others() {
     lake.put("pipelines/dt=2026-10-01/a.ndjson", pipeline(1, "p", "2026-10-01T10:00:00Z") + "\n");
     lake.put("pipelines/dt=2026-10-01/poison.ndjson", pipeline(2, "p", "2026-10-01T10:00:00Z") + "\n");
     lake.put("pipelines/dt=2026-10-01/z.ndjson", pipeline(3, "p", "2026-10-01T10:00:00Z") + "\n");
-    let out = lake.cmd(&["run", "--date", "2026-10-01"]).env("PIPELAKE_PANIC_ON", "poison").output().unwrap();
+    let out = lake.cmd(&["--log-format", "json", "run", "--date", "2026-10-01"]).env("PIPELAKE_PANIC_ON", "poison").output().unwrap();
     common::assert_success(&out, &["run"]);
+    // The panic is logged as JSON like every other line.
+    let logs = String::from_utf8_lossy(&out.stderr);
+    assert!(logs.lines().all(|l| serde_json::from_str::<serde_json::Value>(l).is_ok()), "{logs}");
+    assert!(logs.contains("\"panicked\"") && logs.contains("injected panic"), "{logs}");
     let db = lake.duckdb();
     assert_eq!(rows(&db, "SELECT pipeline_id FROM pipelines ORDER BY 1"), vec![vec!["1"], vec!["3"]]);
     assert_eq!(
