@@ -214,12 +214,7 @@ fn init_logging(format: LogFormat) {
     // on) is logged like everything else, so that JSON logs stay one JSON object per line.
     std::panic::set_hook(Box::new(|info| {
         let location = info.location().map(|l| format!("{}:{}", l.file(), l.line())).unwrap_or_default();
-        let message = info
-            .payload()
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| info.payload().downcast_ref::<String>().cloned())
-            .unwrap_or_default();
+        let message = pipelake::error::panic_message(info.payload());
         tracing::error!(location, message = %redact(&message), "panicked");
     }));
 }

@@ -85,3 +85,12 @@ impl<T> PolarsContext<T> for polars::error::PolarsResult<T> {
         self.map_err(|e| Error::polars(context, e))
     }
 }
+
+/// What a panic said (its payload, when it is text).
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    match (payload.downcast_ref::<&str>(), payload.downcast_ref::<String>()) {
+        (Some(s), _) => (*s).to_string(),
+        (_, Some(s)) => s.clone(),
+        _ => "a panic without a message".to_string(),
+    }
+}

@@ -181,7 +181,7 @@ fn stage(
         Err(panic) => {
             session.clear_poison();
             *session.lock().unwrap_or_else(|e| e.into_inner()) = None;
-            Ok(Err(panic_message(&*panic)))
+            Ok(Err(crate::error::panic_message(&*panic)))
         }
     }
 }
@@ -195,15 +195,6 @@ fn internal_error(warehouse: &Warehouse, one: &[LoadedObject], message: &str) ->
     }
     record_objects(&mut txn, one, &outcome)?;
     Ok((txn, outcome))
-}
-
-/// What a panic said.
-fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
-    match (panic.downcast_ref::<&str>(), panic.downcast_ref::<String>()) {
-        (Some(s), _) => (*s).to_string(),
-        (_, Some(s)) => s.clone(),
-        _ => "a decoder panicked".to_string(),
-    }
 }
 
 /// The listed objects not ingested in their current version: new keys, and keys whose object
