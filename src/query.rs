@@ -153,10 +153,15 @@ pub fn query(warehouse: &Warehouse, sql: &str, format: OutputFormat) -> Result<S
     read_only(&conn, sql)?;
     // DuckDB's messages can span lines (a caret under the error): a command's error is one line.
     let (names, rows) = run(&conn, sql).map_err(|e| match e {
-        Error::DuckDb(e) => Error::Query(e.to_string().split_whitespace().collect::<Vec<_>>().join(" ")),
+        Error::DuckDb(e) => Error::Query(one_line(&e.to_string())),
         other => other,
     })?;
     Ok(render(&names, &rows, format))
+}
+
+/// A message on one line, its white space runs (new lines, a caret's indent) one space each.
+fn one_line(message: &str) -> String {
+    message.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// Refuse anything but queries. DuckDB's own parser decides: `json_serialize_sql` serialises
@@ -166,7 +171,7 @@ fn read_only(conn: &Connection, sql: &str) -> Result<()> {
     let parsed: String = conn.query_row("SELECT json_serialize_sql(?::VARCHAR)", [sql], |r| r.get(0))?;
     let parsed: serde_json::Value = serde_json::from_str(&parsed).map_err(|e| Error::usage(format!("cannot check the statement: {e}")))?;
     if parsed["error"].as_bool() == Some(true) {
-        let why = parsed["error_message"].as_str().unwrap_or("not a query").split_whitespace().collect::<Vec<_>>().join(" ");
+        let why = one_line(parsed["error_message"].as_str().unwrap_or("not a query"));
         return Err(Error::usage(format!("pipelake query runs read-only queries (SELECT, WITH, DESCRIBE, SUMMARIZE); refused: {why}")));
     }
     if parsed["statements"].as_array().is_some_and(|s| s.len() != 1) {
