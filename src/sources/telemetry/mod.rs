@@ -122,6 +122,9 @@ impl Source for TelemetrySource {
         for reject in std::mem::take(&mut decoded.rejects) {
             outcome.reject(reject);
         }
+        for (object, n) in std::mem::take(&mut decoded.unkept) {
+            outcome.reject_unkept(object, n);
+        }
         // Each kept check-in's first day, while its rows are gathered.
         let Session { first_seen, .. } = &mut session;
         let (firsts, rows) = rayon::join(
@@ -205,6 +208,9 @@ const CHUNK: usize = 4096;
 /// `prepare` builds while the previous batch is being written.
 struct Decoded {
     rejects: Vec<Reject>,
+    /// Per object: rejected messages past its share of [`Reject::MAX_KEPT_PER_OBJECT`], only
+    /// counted (a crafted stream of small bad frames would otherwise hold a reject per frame).
+    unkept: Vec<(usize, u64)>,
     /// Per check-in: its object in the batch, landing day (days since the epoch) and system.
     object: Vec<usize>,
     day: Vec<i32>,
@@ -228,10 +234,14 @@ impl Decoded {
         let mut chunks = Vec::new();
         for (i, frames) in framed.iter().enumerate() {
             let day = date_to_days(batch[i].object.landed);
-            chunks.extend(frames.chunks(CHUNK).map(|c| (i, day, c)));
+            // Each chunk keeps its share of the object's rejects: deterministic, and bounded.
+            let share = (Reject::MAX_KEPT_PER_OBJECT / frames.len().div_ceil(CHUNK).max(1)).max(1);
+            chunks.extend(frames.chunks(CHUNK).map(|c| (i, day, c, share)));
         }
-        let parts: Vec<Decoded> =
-            chunks.into_par_iter().map(|(i, day, frames)| decode_chunk(i, day, frames, production)).collect::<PolarsResult<_>>()?;
+        let parts: Vec<Decoded> = chunks
+            .into_par_iter()
+            .map(|(i, day, frames, share)| decode_chunk(i, day, frames, production, share))
+            .collect::<PolarsResult<_>>()?;
         let mut all = Builder::default().finish()?;
         all.rejects = object_rejects.into_iter().flatten().collect();
         for part in parts {
@@ -246,6 +256,7 @@ impl Decoded {
     fn append(&mut self, other: Decoded) -> PolarsResult<()> {
         let offset = self.system.len() as IdxSize;
         self.rejects.extend(other.rejects);
+        self.unkept.extend(other.unkept);
         self.object.extend(other.object);
         self.day.extend(other.day);
         self.system.extend(other.system);
@@ -324,22 +335,29 @@ fn frame_object(object: usize, obj: &LoadedObject, max_message: usize) -> (Vec<R
 }
 
 /// Decode and validate a run of one object's messages into columns.
-fn decode_chunk(object: usize, day: i32, frames: &[Frame<'_>], production: bool) -> PolarsResult<Decoded> {
+fn decode_chunk(object: usize, day: i32, frames: &[Frame<'_>], production: bool, keep_rejects: usize) -> PolarsResult<Decoded> {
     let mut out = Builder::default();
+    let mut unkept = 0u64;
     let mut uuid_text = [0u8; uuid::fmt::Hyphenated::LENGTH];
     for (position, frame) in frames {
-        let reject = |reason: String| Reject { object, position: *position, reason, record: None };
+        let mut reject = |reason: String| {
+            if out.rejects.len() < keep_rejects {
+                out.rejects.push(Reject { object, position: *position, reason, record: None });
+            } else {
+                unkept += 1;
+            }
+        };
         let checkin = match frame.clone().and_then(checkin::decode) {
             Ok(c) => c,
             Err(reason) => {
-                out.rejects.push(reject(reason));
+                reject(reason);
                 continue;
             }
         };
         let message = &checkin.message;
         if production {
             if let Some(c) = message.components.iter().find(|c| !checkin::is_ga_version(&c.version)) {
-                out.rejects.push(reject(format!("non_ga_version: {} {}", c.name, c.version)));
+                reject(format!("non_ga_version: {} {}", c.name, c.version));
                 continue;
             }
         }
@@ -358,7 +376,11 @@ fn decode_chunk(object: usize, day: i32, frames: &[Frame<'_>], production: bool)
             out.versions.append_value(&c.version);
         }
     }
-    out.finish()
+    let mut decoded = out.finish()?;
+    if unkept > 0 {
+        decoded.unkept.push((object, unkept));
+    }
+    Ok(decoded)
 }
 
 /// Columns being filled by [`decode_chunk`].
@@ -405,6 +427,7 @@ impl Builder {
         let components = vec![self.names.finish().into_column(), self.versions.finish().into_column()];
         Ok(Decoded {
             rejects: self.rejects,
+            unkept: Vec::new(),
             object: self.object,
             day: self.day,
             system: self.system,
