@@ -250,8 +250,10 @@ fn prepare_guarded(source: &dyn Source, loaded: &[LoadedObject], settings: &Sett
 }
 
 /// Read and decompress a batch of objects, in order, until what they expand to passes `budget`
-/// bytes: the objects after that come back unread, for the next batch. Memory stays near the
-/// budget plus one object per core, whatever the compression ratio. An object larger than
+/// bytes: the objects after that come back, not decompressed, for the next batch (which reads
+/// them again: compressed, they weigh at most a quarter of the batch size, and only a batch
+/// that expands past its size is cut). Memory stays near the budget plus one object per core,
+/// whatever the compression ratio. An object larger than
 /// `limits.object_bytes` (listed, or once decompressed) is not kept: it becomes a reject.
 fn load(raw: &Location, batch: Vec<RawObject>, limits: &Limits, budget: u64) -> Result<(Vec<LoadedObject>, Vec<RawObject>)> {
     let keys: Vec<String> = batch.iter().filter(|o| o.size <= limits.object_bytes).map(|o| o.key.clone()).collect();
@@ -350,10 +352,7 @@ fn record_objects(txn: &mut Txn, batch: &[LoadedObject], outcome: &BatchOutcome)
 
     // One row per object for the rejected records past the bound, which were only counted.
     let unkept: Vec<Reject> = outcome
-        .unkept
-        .iter()
-        .enumerate()
-        .filter(|(_, n)| **n > 0)
+        .unkept()
         .map(|(object, n)| {
             let reason =
                 format!("{n} more rejected records, counted but not kept (at most {} kept per object)", Reject::MAX_KEPT_PER_OBJECT);

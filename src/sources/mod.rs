@@ -73,6 +73,33 @@ impl Reject {
     }
 }
 
+/// How many more rejects a decoder keeps, with their text, of one object (or of its share of
+/// one); past that, rejects are only counted, in [`RejectBudget::unkept`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RejectBudget {
+    left: usize,
+    /// Rejects past the budget, counted but not kept.
+    pub unkept: u64,
+}
+
+impl RejectBudget {
+    /// A budget of `keep` rejects.
+    pub fn new(keep: usize) -> Self {
+        RejectBudget { left: keep, unkept: 0 }
+    }
+
+    /// Whether to keep the next reject; when not, it is counted in `unkept`.
+    pub fn keep(&mut self) -> bool {
+        if self.left > 0 {
+            self.left -= 1;
+            true
+        } else {
+            self.unkept += 1;
+            false
+        }
+    }
+}
+
 /// How the records of one object were accounted for.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RecordCounts {
@@ -93,10 +120,8 @@ pub struct BatchOutcome {
     /// Per object of the batch, in batch order.
     pub counts: Vec<RecordCounts>,
     pub rejects: Vec<Reject>,
-    /// Per object: rejects kept in `rejects`, and rejected records past
-    /// [`Reject::MAX_KEPT_PER_OBJECT`] that were only counted.
-    kept: Vec<usize>,
-    pub unkept: Vec<u64>,
+    /// Per object: how many more rejects `rejects` keeps, and those only counted.
+    budgets: Vec<RejectBudget>,
     /// Event days that received rows, per fact table.
     pub days_written: BTreeMap<&'static str, BTreeSet<NaiveDate>>,
     /// Rows appended, per fact table.
@@ -108,8 +133,7 @@ impl BatchOutcome {
     pub fn new(objects: usize) -> Self {
         BatchOutcome {
             counts: vec![RecordCounts::default(); objects],
-            kept: vec![0; objects],
-            unkept: vec![0; objects],
+            budgets: vec![RejectBudget::new(Reject::MAX_KEPT_PER_OBJECT); objects],
             ..Default::default()
         }
     }
@@ -128,18 +152,20 @@ impl BatchOutcome {
     pub fn reject(&mut self, reject: Reject) {
         let object = reject.object;
         self.counts[object].rejected += 1;
-        if self.kept[object] < Reject::MAX_KEPT_PER_OBJECT {
-            self.kept[object] += 1;
+        if self.budgets[object].keep() {
             self.rejects.push(reject);
-        } else {
-            self.unkept[object] += 1;
         }
     }
 
     /// Count `n` rejected records of `object` that a decoder did not keep (past its bound).
     pub fn reject_unkept(&mut self, object: usize, n: u64) {
         self.counts[object].rejected += n;
-        self.unkept[object] += n;
+        self.budgets[object].unkept += n;
+    }
+
+    /// Per object (its index in the batch) with any: the rejected records only counted.
+    pub fn unkept(&self) -> impl Iterator<Item = (usize, u64)> + '_ {
+        self.budgets.iter().enumerate().filter(|(_, b)| b.unkept > 0).map(|(object, b)| (object, b.unkept))
     }
 
     /// Append frames to fact tables within `txn` (encoded together, in parallel), noting the

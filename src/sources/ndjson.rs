@@ -4,7 +4,7 @@
 use memchr::{memchr, memchr_iter};
 use rayon::prelude::*;
 
-use super::{BatchOutcome, LoadedObject, Reject};
+use super::{BatchOutcome, LoadedObject, Reject, RejectBudget};
 use crate::settings::Limits;
 
 /// The JSON objects of a batch, by framing: `(index in batch, bytes)`.
@@ -81,19 +81,14 @@ pub fn decode_records<T: Send>(
     let per_chunk: Vec<(usize, Vec<DecodedRecord<T>>, u64)> = chunks
         .par_iter()
         .map(|c| {
-            let (mut kept, mut failed, mut unkept) = (Vec::new(), 0usize, 0u64);
+            let (mut kept, mut budget) = (Vec::new(), RejectBudget::new(Reject::MAX_KEPT_PER_OBJECT));
             for (n, text) in c.lines() {
                 let decoded = record(c.object, n, text);
-                if decoded.2.is_err() {
-                    if failed >= Reject::MAX_KEPT_PER_OBJECT {
-                        unkept += 1;
-                        continue;
-                    }
-                    failed += 1;
+                if decoded.2.is_ok() || budget.keep() {
+                    kept.push(decoded);
                 }
-                kept.push(decoded);
             }
-            (c.object, kept, unkept)
+            (c.object, kept, budget.unkept)
         })
         .collect();
     let mut decoded = Vec::new();

@@ -4,7 +4,7 @@
 use polars::prelude::*;
 
 use super::payload::Pipeline;
-use crate::sources::Reject;
+use crate::sources::{Reject, RejectBudget};
 use crate::timestamp::MICROS_PER_DAY;
 
 /// Decoded payloads of one chunk of one object, column by column.
@@ -35,8 +35,8 @@ pub(super) struct ChunkColumns {
     build_name: StringChunkedBuilder,
     build_seconds: Vec<Option<i64>>,
     pub rejects: Vec<Reject>,
-    /// Rejected records past [`Reject::MAX_KEPT_PER_OBJECT`] in this chunk, only counted.
-    pub unkept: u64,
+    /// Rejects this chunk keeps, of [`Reject::MAX_KEPT_PER_OBJECT`]; the rest it counts.
+    pub budget: RejectBudget,
 }
 
 /// The fact frames of a chunk, each with a `date` column for partitioning.
@@ -75,7 +75,7 @@ impl ChunkColumns {
             build_name: StringChunkedBuilder::new("build_name".into(), capacity),
             build_seconds: Vec::with_capacity(capacity),
             rejects: Vec::new(),
-            unkept: 0,
+            budget: RejectBudget::new(Reject::MAX_KEPT_PER_OBJECT),
         }
     }
 

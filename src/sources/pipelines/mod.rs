@@ -126,7 +126,7 @@ impl Source for PipelinesSource {
             for reject in chunk.rejects.drain(..) {
                 outcome.reject(reject);
             }
-            outcome.reject_unkept(chunk.object, chunk.unkept);
+            outcome.reject_unkept(chunk.object, chunk.budget.unkept);
         }
         KeyIndex::add(warehouse, txn, KEY_INDEX, accepted_ids.into_iter().collect())?;
 
@@ -160,8 +160,11 @@ fn decode_records<'a>(object: usize, records: impl Iterator<Item = (u64, &'a [u8
     for (position, record) in records {
         match limits.check_record(record.len()).and_then(|()| payload::decode(record)) {
             Ok(p) => columns.push(p),
-            Err(_) if columns.rejects.len() >= Reject::MAX_KEPT_PER_OBJECT => columns.unkept += 1,
-            Err(reason) => columns.rejects.push(Reject::new(object, position, reason, record)),
+            Err(reason) => {
+                if columns.budget.keep() {
+                    columns.rejects.push(Reject::new(object, position, reason, record));
+                }
+            }
         }
     }
     columns

@@ -14,7 +14,7 @@ use rayon::prelude::*;
 
 use self::checkin::{Frame, Framing};
 use self::first_seen::FirstSeen;
-use super::{BatchOutcome, IngestContext, LoadedObject, Prepared, Reject, Source};
+use super::{BatchOutcome, IngestContext, LoadedObject, Prepared, Reject, RejectBudget, Source};
 use crate::error::{PolarsContext, Result};
 use crate::generate::{DayObjects, GenerateOptions};
 use crate::proto::Analytics;
@@ -337,14 +337,12 @@ fn frame_object(object: usize, obj: &LoadedObject, max_message: usize) -> (Vec<R
 /// Decode and validate a run of one object's messages into columns.
 fn decode_chunk(object: usize, day: i32, frames: &[Frame<'_>], production: bool, keep_rejects: usize) -> PolarsResult<Decoded> {
     let mut out = Builder::default();
-    let mut unkept = 0u64;
+    let mut budget = RejectBudget::new(keep_rejects);
     let mut uuid_text = [0u8; uuid::fmt::Hyphenated::LENGTH];
     for (position, frame) in frames {
         let mut reject = |reason: String| {
-            if out.rejects.len() < keep_rejects {
+            if budget.keep() {
                 out.rejects.push(Reject { object, position: *position, reason, record: None });
-            } else {
-                unkept += 1;
             }
         };
         let checkin = match frame.clone().and_then(checkin::decode) {
@@ -377,8 +375,8 @@ fn decode_chunk(object: usize, day: i32, frames: &[Frame<'_>], production: bool,
         }
     }
     let mut decoded = out.finish()?;
-    if unkept > 0 {
-        decoded.unkept.push((object, unkept));
+    if budget.unkept > 0 {
+        decoded.unkept.push((object, budget.unkept));
     }
     Ok(decoded)
 }
