@@ -1,6 +1,7 @@
 -- devops_events
 -- One row per DevOps event (exact duplicates once); partitioned by the UTC day of time.
--- Files: <warehouse>/devops_events/date=YYYY-MM-DD/*.parquet (zstd).
+-- Files: under <warehouse>/devops_events/date=YYYY-MM-DD/ (Parquet, zstd), those the newest version of the commit log names;
+-- read them through <warehouse>/pipelake.duckdb or `pipelake views`, never by globbing the folder.
 CREATE TABLE devops_events (
     time TIMESTAMP,  -- when the event happened, UTC; when the sender left Time out, the object's landing time (its last-modified time, or the start of its dt= day if modified on another day)
     repo VARCHAR,  -- repository, or ALL for events not tied to one

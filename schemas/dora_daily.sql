@@ -1,6 +1,7 @@
 -- dora_daily
 -- Per day and repo (and repo '*' for all repos together), for every repo with a deploy in the weeks the frequency looks at: deploys, deployment frequency and lead time with their DORA 2023 classes.
--- Files: <warehouse>/dora_daily/date=YYYY-MM-DD/*.parquet (zstd).
+-- Files: under <warehouse>/dora_daily/date=YYYY-MM-DD/ (Parquet, zstd), those the newest version of the commit log names;
+-- read them through <warehouse>/pipelake.duckdb or `pipelake views`, never by globbing the folder.
 CREATE TABLE dora_daily (
     repo VARCHAR,  -- repository, or * for all repos together
     deploys BIGINT,  -- deploys that day

@@ -1,6 +1,7 @@
 -- dora_deployments
 -- One row per deploy event, partitioned by the UTC day of deploy_time, with its lead time for changes.
--- Files: <warehouse>/dora_deployments/date=YYYY-MM-DD/*.parquet (zstd).
+-- Files: under <warehouse>/dora_deployments/date=YYYY-MM-DD/ (Parquet, zstd), those the newest version of the commit log names;
+-- read them through <warehouse>/pipelake.duckdb or `pipelake views`, never by globbing the folder.
 CREATE TABLE dora_deployments (
     repo VARCHAR,  -- repository (ALL as sent)
     deploy_time TIMESTAMP,  -- when the deploy happened, UTC

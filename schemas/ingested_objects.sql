@@ -1,6 +1,7 @@
 -- ingested_objects
 -- One row per raw object version read (an object changed after ingest is read again); partitioned by landing day. records = accepted + duplicates + rejected.
--- Files: <warehouse>/ingested_objects/date=YYYY-MM-DD/*.parquet (zstd).
+-- Files: under <warehouse>/ingested_objects/date=YYYY-MM-DD/ (Parquet, zstd), those the newest version of the commit log names;
+-- read them through <warehouse>/pipelake.duckdb or `pipelake views`, never by globbing the folder.
 CREATE TABLE ingested_objects (
     source VARCHAR,  -- source folder the object was found under
     raw_key VARCHAR,  -- object key relative to the raw root

@@ -1,6 +1,7 @@
 -- perf_commits
 -- One row per commit: tests run, passed, failed, total and average execution time, average memory.
--- Files: <warehouse>/perf_commits/date=YYYY-MM-DD/*.parquet (zstd).
+-- Files: under <warehouse>/perf_commits/date=YYYY-MM-DD/ (Parquet, zstd), those the newest version of the commit log names;
+-- read them through <warehouse>/pipelake.duckdb or `pipelake views`, never by globbing the folder.
 CREATE TABLE perf_commits (
     git_commit VARCHAR,  -- short commit hash
     tests BIGINT,  -- tests with a figure for this commit

@@ -1,6 +1,7 @@
 -- perf_samples
 -- One row per test of a resource or trace message (redelivered messages once); partitioned by the day the commit's first message landed.
--- Files: <warehouse>/perf_samples/date=YYYY-MM-DD/*.parquet (zstd).
+-- Files: under <warehouse>/perf_samples/date=YYYY-MM-DD/ (Parquet, zstd), those the newest version of the commit log names;
+-- read them through <warehouse>/pipelake.duckdb or `pipelake views`, never by globbing the folder.
 CREATE TABLE perf_samples (
     git_commit VARCHAR,  -- short commit hash as sent
     test_name VARCHAR,  -- test

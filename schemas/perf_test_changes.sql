@@ -1,6 +1,7 @@
 -- perf_test_changes
 -- Per commit and test that an earlier commit (landing order, within 30 days) also ran: time and memory against that run.
--- Files: <warehouse>/perf_test_changes/date=YYYY-MM-DD/*.parquet (zstd).
+-- Files: under <warehouse>/perf_test_changes/date=YYYY-MM-DD/ (Parquet, zstd), those the newest version of the commit log names;
+-- read them through <warehouse>/pipelake.duckdb or `pipelake views`, never by globbing the folder.
 CREATE TABLE perf_test_changes (
     git_commit VARCHAR,  -- short commit hash
     test_name VARCHAR,  -- test

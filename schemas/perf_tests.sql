@@ -1,6 +1,7 @@
 -- perf_tests
 -- One row per commit and test: resource and trace figures joined; partitioned by the day the commit's first message landed.
--- Files: <warehouse>/perf_tests/date=YYYY-MM-DD/*.parquet (zstd).
+-- Files: under <warehouse>/perf_tests/date=YYYY-MM-DD/ (Parquet, zstd), those the newest version of the commit log names;
+-- read them through <warehouse>/pipelake.duckdb or `pipelake views`, never by globbing the folder.
 CREATE TABLE perf_tests (
     git_commit VARCHAR,  -- short commit hash
     test_name VARCHAR,  -- test

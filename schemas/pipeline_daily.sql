@@ -1,6 +1,7 @@
 -- pipeline_daily
 -- Per UTC day, project and default_branch: pipeline count and PERCENTILE_CONT (linear) percentiles.
--- Files: <warehouse>/pipeline_daily/date=YYYY-MM-DD/*.parquet (zstd).
+-- Files: under <warehouse>/pipeline_daily/date=YYYY-MM-DD/ (Parquet, zstd), those the newest version of the commit log names;
+-- read them through <warehouse>/pipelake.duckdb or `pipelake views`, never by globbing the folder.
 CREATE TABLE pipeline_daily (
     project VARCHAR,  -- project path
     default_branch BOOLEAN,  -- ref IN ('master', 'main')

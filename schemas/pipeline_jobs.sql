@@ -1,6 +1,7 @@
 -- pipeline_jobs
 -- One row per job of a pipeline in `pipelines`; partitioned like its pipeline.
--- Files: <warehouse>/pipeline_jobs/date=YYYY-MM-DD/*.parquet (zstd).
+-- Files: under <warehouse>/pipeline_jobs/date=YYYY-MM-DD/ (Parquet, zstd), those the newest version of the commit log names;
+-- read them through <warehouse>/pipelake.duckdb or `pipelake views`, never by globbing the folder.
 CREATE TABLE pipeline_jobs (
     pipeline_id BIGINT,  -- the pipeline the job belongs to
     name VARCHAR,  -- job name

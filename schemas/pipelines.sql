@@ -1,6 +1,7 @@
 -- pipelines
 -- One row per CI pipeline (first delivery of each pipeline_id); partitioned by the UTC day of created_at.
--- Files: <warehouse>/pipelines/date=YYYY-MM-DD/*.parquet (zstd).
+-- Files: under <warehouse>/pipelines/date=YYYY-MM-DD/ (Parquet, zstd), those the newest version of the commit log names;
+-- read them through <warehouse>/pipelake.duckdb or `pipelake views`, never by globbing the folder.
 CREATE TABLE pipelines (
     pipeline_id BIGINT,  -- pipeline id, unique per CI instance: the dedup key
     project VARCHAR,  -- project path, e.g. group/service

@@ -1,6 +1,7 @@
 -- rejects
 -- Records that could not be decoded; partitioned by landing day. At most 10,000 per object are kept; past that, one row (position 0) counts the rest.
--- Files: <warehouse>/_rejects/date=YYYY-MM-DD/*.parquet (zstd).
+-- Files: under <warehouse>/_rejects/date=YYYY-MM-DD/ (Parquet, zstd), those the newest version of the commit log names;
+-- read them through <warehouse>/pipelake.duckdb or `pipelake views`, never by globbing the folder.
 CREATE TABLE rejects (
     source VARCHAR,  -- source folder
     raw_key VARCHAR,  -- object key relative to the raw root

@@ -1,6 +1,7 @@
 -- telemetry_averages_daily
 -- Per day, over persistent systems: averages of workers and content apps (unset fields left out, not counted as 0).
--- Files: <warehouse>/telemetry_averages_daily/date=YYYY-MM-DD/*.parquet (zstd).
+-- Files: under <warehouse>/telemetry_averages_daily/date=YYYY-MM-DD/ (Parquet, zstd), those the newest version of the commit log names;
+-- read them through <warehouse>/pipelake.duckdb or `pipelake views`, never by globbing the folder.
 CREATE TABLE telemetry_averages_daily (
     persistent_systems BIGINT,  -- persistent systems that checked in
     avg_workers_processes DOUBLE,  -- average online worker processes

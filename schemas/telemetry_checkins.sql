@@ -1,6 +1,7 @@
 -- telemetry_checkins
 -- One check-in per system and day (the first in landing order); partitioned by the day it was received.
--- Files: <warehouse>/telemetry_checkins/date=YYYY-MM-DD/*.parquet (zstd).
+-- Files: under <warehouse>/telemetry_checkins/date=YYYY-MM-DD/ (Parquet, zstd), those the newest version of the commit log names;
+-- read them through <warehouse>/pipelake.duckdb or `pipelake views`, never by globbing the folder.
 CREATE TABLE telemetry_checkins (
     system_id VARCHAR,  -- the installation's UUID, lower-case hyphenated whatever the sender's spelling
     first_seen DATE,  -- the first day this system was ever seen (kept across pruning of raw data)

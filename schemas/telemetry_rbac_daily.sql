@@ -1,6 +1,7 @@
 -- telemetry_rbac_daily
 -- Per day and RBAC metric, over persistent systems with rbac_stats: how many systems have each value.
--- Files: <warehouse>/telemetry_rbac_daily/date=YYYY-MM-DD/*.parquet (zstd).
+-- Files: under <warehouse>/telemetry_rbac_daily/date=YYYY-MM-DD/ (Parquet, zstd), those the newest version of the commit log names;
+-- read them through <warehouse>/pipelake.duckdb or `pipelake views`, never by globbing the folder.
 CREATE TABLE telemetry_rbac_daily (
     metric VARCHAR,  -- users, groups, domains, custom_access_policies or custom_roles
     value BIGINT,  -- the number the systems reported (an unset field counts 0)

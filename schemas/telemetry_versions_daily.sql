@@ -1,6 +1,7 @@
 -- telemetry_versions_daily
 -- Per day and component, over persistent systems: systems per X.Y version (xy) and per full version (xyz).
--- Files: <warehouse>/telemetry_versions_daily/date=YYYY-MM-DD/*.parquet (zstd).
+-- Files: under <warehouse>/telemetry_versions_daily/date=YYYY-MM-DD/ (Parquet, zstd), those the newest version of the commit log names;
+-- read them through <warehouse>/pipelake.duckdb or `pipelake views`, never by globbing the folder.
 CREATE TABLE telemetry_versions_daily (
     component VARCHAR,  -- component (plugin) label
     granularity VARCHAR,  -- xy (major.minor) or xyz (the version as sent)

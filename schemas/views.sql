@@ -1,42 +1,44 @@
 -- One row per CI pipeline (first delivery of each pipeline_id); partitioned by the UTC day of created_at.
-CREATE OR REPLACE VIEW pipelines AS SELECT * FROM read_parquet('lake/warehouse/pipelines/*/*.parquet', hive_partitioning = true, hive_types = {'date': DATE});
+CREATE OR REPLACE VIEW pipelines AS SELECT * FROM read_parquet(<the files of the version>, hive_partitioning = true, hive_types = {'date': DATE});
 -- One row per job of a pipeline in `pipelines`; partitioned like its pipeline.
-CREATE OR REPLACE VIEW pipeline_jobs AS SELECT * FROM read_parquet('lake/warehouse/pipeline_jobs/*/*.parquet', hive_partitioning = true, hive_types = {'date': DATE});
+CREATE OR REPLACE VIEW pipeline_jobs AS SELECT * FROM read_parquet(<the files of the version>, hive_partitioning = true, hive_types = {'date': DATE});
 -- One row per build of a pipeline in `pipelines` (a lone `build` total is one build named build-e2e); partitioned like its pipeline.
-CREATE OR REPLACE VIEW pipeline_builds AS SELECT * FROM read_parquet('lake/warehouse/pipeline_builds/*/*.parquet', hive_partitioning = true, hive_types = {'date': DATE});
+CREATE OR REPLACE VIEW pipeline_builds AS SELECT * FROM read_parquet(<the files of the version>, hive_partitioning = true, hive_types = {'date': DATE});
 -- One check-in per system and day (the first in landing order); partitioned by the day it was received.
-CREATE OR REPLACE VIEW telemetry_checkins AS SELECT * FROM read_parquet('lake/warehouse/telemetry_checkins/*/*.parquet', hive_partitioning = true, hive_types = {'date': DATE});
+CREATE OR REPLACE VIEW telemetry_checkins AS SELECT * FROM read_parquet(<the files of the version>, hive_partitioning = true, hive_types = {'date': DATE});
 -- One row per installed component of a check-in in telemetry_checkins; partitioned like it.
-CREATE OR REPLACE VIEW telemetry_components AS SELECT * FROM read_parquet('lake/warehouse/telemetry_components/*/*.parquet', hive_partitioning = true, hive_types = {'date': DATE});
+CREATE OR REPLACE VIEW telemetry_components AS SELECT * FROM read_parquet(<the files of the version>, hive_partitioning = true, hive_types = {'date': DATE});
 -- One row per DevOps event (exact duplicates once); partitioned by the UTC day of time.
-CREATE OR REPLACE VIEW devops_events AS SELECT * FROM read_parquet('lake/warehouse/devops_events/*/*.parquet', hive_partitioning = true, hive_types = {'date': DATE});
+CREATE OR REPLACE VIEW devops_events AS SELECT * FROM read_parquet(<the files of the version>, hive_partitioning = true, hive_types = {'date': DATE});
 -- One row per test of a resource or trace message (redelivered messages once); partitioned by the day the commit's first message landed.
-CREATE OR REPLACE VIEW perf_samples AS SELECT * FROM read_parquet('lake/warehouse/perf_samples/*/*.parquet', hive_partitioning = true, hive_types = {'date': DATE});
+CREATE OR REPLACE VIEW perf_samples AS SELECT * FROM read_parquet(<the files of the version>, hive_partitioning = true, hive_types = {'date': DATE});
 -- One row per project and commit hash (the first delivery); partitioned by the UTC day of authored_at.
-CREATE OR REPLACE VIEW commits AS SELECT * FROM read_parquet('lake/warehouse/commits/*/*.parquet', hive_partitioning = true, hive_types = {'date': DATE});
+CREATE OR REPLACE VIEW commits AS SELECT * FROM read_parquet(<the files of the version>, hive_partitioning = true, hive_types = {'date': DATE});
 -- Per UTC day, project and default_branch: pipeline count and PERCENTILE_CONT (linear) percentiles.
-CREATE OR REPLACE VIEW pipeline_daily AS SELECT * FROM read_parquet('lake/warehouse/pipeline_daily/*/*.parquet', hive_partitioning = true, hive_types = {'date': DATE});
+CREATE OR REPLACE VIEW pipeline_daily AS SELECT * FROM read_parquet(<the files of the version>, hive_partitioning = true, hive_types = {'date': DATE});
 -- Per day: the age histogram of all systems that checked in.
-CREATE OR REPLACE VIEW telemetry_age_daily AS SELECT * FROM read_parquet('lake/warehouse/telemetry_age_daily/*/*.parquet', hive_partitioning = true, hive_types = {'date': DATE});
+CREATE OR REPLACE VIEW telemetry_age_daily AS SELECT * FROM read_parquet(<the files of the version>, hive_partitioning = true, hive_types = {'date': DATE});
 -- Per day, over persistent systems: averages of workers and content apps (unset fields left out, not counted as 0).
-CREATE OR REPLACE VIEW telemetry_averages_daily AS SELECT * FROM read_parquet('lake/warehouse/telemetry_averages_daily/*/*.parquet', hive_partitioning = true, hive_types = {'date': DATE});
+CREATE OR REPLACE VIEW telemetry_averages_daily AS SELECT * FROM read_parquet(<the files of the version>, hive_partitioning = true, hive_types = {'date': DATE});
 -- Per day and component, over persistent systems: systems per X.Y version (xy) and per full version (xyz).
-CREATE OR REPLACE VIEW telemetry_versions_daily AS SELECT * FROM read_parquet('lake/warehouse/telemetry_versions_daily/*/*.parquet', hive_partitioning = true, hive_types = {'date': DATE});
+CREATE OR REPLACE VIEW telemetry_versions_daily AS SELECT * FROM read_parquet(<the files of the version>, hive_partitioning = true, hive_types = {'date': DATE});
 -- Per day, over persistent systems: systems per PostgreSQL server_version_num.
-CREATE OR REPLACE VIEW telemetry_postgresql_daily AS SELECT * FROM read_parquet('lake/warehouse/telemetry_postgresql_daily/*/*.parquet', hive_partitioning = true, hive_types = {'date': DATE});
+CREATE OR REPLACE VIEW telemetry_postgresql_daily AS SELECT * FROM read_parquet(<the files of the version>, hive_partitioning = true, hive_types = {'date': DATE});
 -- Per day and RBAC metric, over persistent systems with rbac_stats: how many systems have each value.
-CREATE OR REPLACE VIEW telemetry_rbac_daily AS SELECT * FROM read_parquet('lake/warehouse/telemetry_rbac_daily/*/*.parquet', hive_partitioning = true, hive_types = {'date': DATE});
+CREATE OR REPLACE VIEW telemetry_rbac_daily AS SELECT * FROM read_parquet(<the files of the version>, hive_partitioning = true, hive_types = {'date': DATE});
 -- One row per deploy event, partitioned by the UTC day of deploy_time, with its lead time for changes.
-CREATE OR REPLACE VIEW dora_deployments AS SELECT * FROM read_parquet('lake/warehouse/dora_deployments/*/*.parquet', hive_partitioning = true, hive_types = {'date': DATE});
+CREATE OR REPLACE VIEW dora_deployments AS SELECT * FROM read_parquet(<the files of the version>, hive_partitioning = true, hive_types = {'date': DATE});
 -- Per day and repo (and repo '*' for all repos together), for every repo with a deploy in the weeks the frequency looks at: deploys, deployment frequency and lead time with their DORA 2023 classes.
-CREATE OR REPLACE VIEW dora_daily AS SELECT * FROM read_parquet('lake/warehouse/dora_daily/*/*.parquet', hive_partitioning = true, hive_types = {'date': DATE});
+CREATE OR REPLACE VIEW dora_daily AS SELECT * FROM read_parquet(<the files of the version>, hive_partitioning = true, hive_types = {'date': DATE});
 -- One row per commit and test: resource and trace figures joined; partitioned by the day the commit's first message landed.
-CREATE OR REPLACE VIEW perf_tests AS SELECT * FROM read_parquet('lake/warehouse/perf_tests/*/*.parquet', hive_partitioning = true, hive_types = {'date': DATE});
+CREATE OR REPLACE VIEW perf_tests AS SELECT * FROM read_parquet(<the files of the version>, hive_partitioning = true, hive_types = {'date': DATE});
 -- One row per commit: tests run, passed, failed, total and average execution time, average memory.
-CREATE OR REPLACE VIEW perf_commits AS SELECT * FROM read_parquet('lake/warehouse/perf_commits/*/*.parquet', hive_partitioning = true, hive_types = {'date': DATE});
+CREATE OR REPLACE VIEW perf_commits AS SELECT * FROM read_parquet(<the files of the version>, hive_partitioning = true, hive_types = {'date': DATE});
 -- Per commit and test that an earlier commit (landing order, within 30 days) also ran: time and memory against that run.
-CREATE OR REPLACE VIEW perf_test_changes AS SELECT * FROM read_parquet('lake/warehouse/perf_test_changes/*/*.parquet', hive_partitioning = true, hive_types = {'date': DATE});
+CREATE OR REPLACE VIEW perf_test_changes AS SELECT * FROM read_parquet(<the files of the version>, hive_partitioning = true, hive_types = {'date': DATE});
 -- One row per raw object version read (an object changed after ingest is read again); partitioned by landing day. records = accepted + duplicates + rejected.
-CREATE OR REPLACE VIEW ingested_objects AS SELECT * FROM read_parquet('lake/warehouse/ingested_objects/*/*.parquet', hive_partitioning = true, hive_types = {'date': DATE});
+CREATE OR REPLACE VIEW ingested_objects AS SELECT * FROM read_parquet(<the files of the version>, hive_partitioning = true, hive_types = {'date': DATE});
 -- Records that could not be decoded; partitioned by landing day. At most 10,000 per object are kept; past that, one row (position 0) counts the rest.
-CREATE OR REPLACE VIEW rejects AS SELECT * FROM read_parquet('lake/warehouse/_rejects/*/*.parquet', hive_partitioning = true, hive_types = {'date': DATE});
+CREATE OR REPLACE VIEW rejects AS SELECT * FROM read_parquet(<the files of the version>, hive_partitioning = true, hive_types = {'date': DATE});
+-- The committed version these views read.
+CREATE OR REPLACE VIEW pipelake_version AS SELECT <version>::UBIGINT AS version, <time of its commit> AS committed_at;

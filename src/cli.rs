@@ -14,6 +14,7 @@ use pipelake::query::{self, OutputFormat};
 use pipelake::redact::{redact, Redacting};
 use pipelake::run::{select_sources, select_summaries, Days, Pipelake};
 use pipelake::settings::{LogFormat, Overrides, Settings};
+use pipelake::warehouse::AsOf;
 use pipelake::Error;
 
 /// Batch ETL for CI and DevOps analytics: raw object storage to Hive-partitioned Parquet,
@@ -43,7 +44,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// The nightly job: ingest what is new, summarise the days it touched and the days asked
-    /// for (default: yesterday, UTC), then prune raw objects past retention.
+    /// for (default: yesterday, UTC), then prune raw objects past retention and vacuum.
     Run {
         #[command(flatten)]
         days: DayArgs,
@@ -75,14 +76,34 @@ enum Command {
         #[arg(long = "source", value_name = "S")]
         sources: Vec<String>,
     },
-    /// Run SQL in embedded DuckDB over views named like the tables.
+    /// Delete files that left the warehouse longer than vacuum_retention_days ago (default 7),
+    /// files of jobs that never committed, and log entries no kept version needs.
+    Vacuum {
+        /// Only say what would be deleted
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Run SQL in embedded DuckDB over views named like the tables, reading one committed version.
     Query {
         /// One SQL statement
         sql: String,
         #[arg(long, value_enum, default_value = "table")]
         format: OutputFormat,
+        /// Read an older version: its number (see `pipelake history`), or the newest committed
+        /// at or before a time (2026-10-01T12:00:00Z) or by the end of a day (2026-10-01)
+        #[arg(long, value_name = "VERSION|TIME")]
+        as_of: Option<AsOf>,
     },
-    /// Print the DuckDB CREATE VIEW statements over the warehouse.
+    /// The versions the log keeps, newest first: when, which command, what each changed.
+    History {
+        /// At most this many versions
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        #[arg(long, value_enum, default_value = "text")]
+        format: StatusFormat,
+    },
+    /// Print the DuckDB CREATE VIEW statements over the newest committed version (the same
+    /// views as the catalog <warehouse>/pipelake.duckdb).
     Views,
     /// Write one self-contained HTML report (opens offline): pipelines, DORA, telemetry, perf.
     Report {
@@ -238,9 +259,14 @@ fn execute(command: Command, settings: Settings) -> anyhow::Result<()> {
                 Command::Ingest { .. } => Some("ingest"),
                 Command::Summarize { .. } => Some("summarize"),
                 Command::Prune { dry_run: false, .. } => Some("prune"),
+                Command::Vacuum { dry_run: false } => Some("vacuum"),
                 _ => None,
             };
-            let mut lake = Pipelake::open(settings, Progress::auto(), writing)?;
+            let at = match &command {
+                Command::Query { as_of, .. } => *as_of,
+                _ => None,
+            };
+            let mut lake = Pipelake::open_at(settings, Progress::auto(), writing, at)?;
             run_command(&mut lake, command, json)?;
         }
     }
@@ -266,6 +292,7 @@ fn run_command(lake: &mut Pipelake, command: Command, json: bool) -> anyhow::Res
                     out += &format!("summarize {}: {} days, {} rows\n", t.table, t.days, t.rows);
                 }
                 out += &format!("prune: {} objects deleted\n", report.prune.deleted.len());
+                out += &vacuum_text(&report.vacuum);
                 out += "\n";
                 out += &status_text(&status);
                 out
@@ -305,7 +332,19 @@ fn run_command(lake: &mut Pipelake, command: Command, json: bool) -> anyhow::Res
                 out
             });
         }
-        Command::Query { sql, format } => print!("{}", query::query(lake.warehouse(), &sql, format)?),
+        Command::Vacuum { dry_run } => {
+            let report = lake.vacuum(dry_run)?;
+            print_report(json, &report, || vacuum_text(&report));
+        }
+        Command::History { limit, format } => {
+            let mut commits = lake.warehouse().history()?;
+            commits.truncate(limit);
+            match format {
+                StatusFormat::Json => println!("{}", redact(&serde_json::to_string_pretty(&commits)?)),
+                StatusFormat::Text => print!("{}", history_text(&commits)),
+            }
+        }
+        Command::Query { sql, format, .. } => print!("{}", query::query(lake.warehouse(), &sql, format)?),
         Command::Report { from, to, out } => {
             if let (Some(f), Some(t)) = (from, to) {
                 if f > t {
@@ -331,7 +370,7 @@ fn run_command(lake: &mut Pipelake, command: Command, json: bool) -> anyhow::Res
                 .local_root()
                 .map(|p| p.to_string_lossy().into_owned())
                 .unwrap_or_else(|| lake.settings().warehouse.clone());
-            print!("{}", query::views_sql(lake.warehouse(), &root, query::ViewFiles::Folders));
+            print!("{}", lake.warehouse().views_sql(&root));
         }
         Command::Status { format } => {
             let status = lake.status()?;
@@ -353,8 +392,57 @@ fn print_report<T: serde::Serialize>(json: bool, report: &T, text: impl FnOnce()
     }
 }
 
+fn vacuum_text(v: &pipelake::warehouse::VacuumReport) -> String {
+    let verb = if v.dry_run { "would delete" } else { "deleted" };
+    format!(
+        "vacuum: {verb} {} files out of the warehouse for over {} days ({}), {} files of jobs that never committed ({}), {} log files; {} files ({}) kept for readers of older versions\n",
+        v.removed_files,
+        v.retention_days,
+        megabytes(v.removed_bytes),
+        v.uncommitted_files,
+        megabytes(v.uncommitted_bytes),
+        v.log_files,
+        v.kept_files,
+        megabytes(v.kept_bytes),
+    )
+}
+
+fn megabytes(bytes: u64) -> String {
+    format!("{:.1} MB", bytes as f64 / 1e6)
+}
+
+fn history_text(commits: &[pipelake::warehouse::Commit]) -> String {
+    let mut out = format!("{:>8}  {:<23} {:<10} {}\n", "version", "committed (UTC)", "command", "changed");
+    for c in commits {
+        let at = c.committed_at.map(|t| t.format("%Y-%m-%d %H:%M:%S%.3f").to_string()).unwrap_or_else(|| "-".into());
+        let mut changed: Vec<String> = c
+            .tables
+            .iter()
+            .map(|t| {
+                let mut s = format!("{} +{} rows/{} files", t.table, t.rows_added, t.files_added);
+                if t.files_removed > 0 {
+                    s += &format!(" -{} rows/{} files", t.rows_removed, t.files_removed);
+                }
+                s
+            })
+            .collect();
+        if c.objects > 0 {
+            changed.push(format!("{} raw objects", c.objects));
+        }
+        if c.files_vacuumed > 0 {
+            changed.push(format!("{} files vacuumed", c.files_vacuumed));
+        }
+        if changed.is_empty() {
+            changed.push("bookkeeping".into());
+        }
+        out += &format!("{:>8}  {:<23} {:<10} {}\n", c.version, at, c.command.as_deref().unwrap_or("-"), changed.join("; "));
+    }
+    out
+}
+
 fn status_text(s: &pipelake::run::StatusReport) -> String {
-    let mut out = format!("raw {}\nwarehouse {} (version {})\n\n", s.raw, s.warehouse, s.version);
+    let committed = s.committed_at.map(|t| format!(", committed {}", t.format("%Y-%m-%d %H:%M:%S UTC"))).unwrap_or_default();
+    let mut out = format!("raw {}\nwarehouse {} (version {}{committed})\n\n", s.raw, s.warehouse, s.version);
     out += &format!(
         "{:<16} {:>8} {:>9} {:>8} {:>7} {:>10} {:>10} {:>10} {:>9}\n",
         "source", "seen", "ingested", "pending", "pruned", "records", "accepted", "duplicates", "rejected"
@@ -375,5 +463,14 @@ fn status_text(s: &pipelake::run::StatusReport) -> String {
         let last = t.last_day.map(|d| d.to_string()).unwrap_or_else(|| "-".into());
         out += &format!("{:<26} {:>10} {:>6} {:>11} {:>6}\n", t.table, t.rows, t.days, last, t.stale_days);
     }
+    let v = &s.vacuum;
+    out += &format!(
+        "\nout of the warehouse: {} files ({}) kept for readers of older versions; the next vacuum frees {} files ({}) out for over {} days\n",
+        v.kept_files,
+        megabytes(v.kept_bytes),
+        v.removed_files,
+        megabytes(v.removed_bytes),
+        v.retention_days
+    );
     out
 }

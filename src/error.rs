@@ -39,6 +39,10 @@ pub enum Error {
     /// Another pipelake job holds the warehouse (and waiting was not asked for, or timed out).
     #[error("{0}")]
     Busy(String),
+    /// Another job committed the version this one was about to commit: nothing of this job's
+    /// last transaction is visible.
+    #[error("{0}")]
+    Conflict(String),
     /// Local I/O outside the object store (terminal, temp files).
     #[error("{context}: {source}")]
     Io {

@@ -3,28 +3,34 @@
 //! `PIPELAKE_FAULT=<point>` ends the process at once (as a kill would) the first time execution reaches
 //! `<point>`; `PIPELAKE_FAULT=<point>:<n>` on the n-th time. The points are listed in [`POINTS`].
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 /// Every commit point a run passes through, in order within one transaction.
 pub const POINTS: &[&str] = &[
-    // staged files written, transaction record not yet
-    "staged",
-    // transaction record written: the commit point
+    // a transaction's files written, its log entry not yet: the files belong to no version
+    "written",
+    // the log entry written: the commit point; the catalog not yet published
     "committed",
-    // some but not all staged files moved into the tables
-    "publishing",
-    // all files moved, manifest not yet replaced
-    "published",
-    // manifest replaced, transaction record and staging not yet cleaned up
-    "manifest",
+    // the catalog published
+    "catalog",
     // raw objects deleted by prune, partially
     "pruning",
+    // files deleted by vacuum, the commit that forgets them not yet made
+    "vacuuming",
 ];
 
 static HITS: AtomicUsize = AtomicUsize::new(0);
+static STOPPED: AtomicBool = AtomicBool::new(false);
 
-/// End the process here if `PIPELAKE_FAULT` names this point (and this is the n-th time it is reached).
+/// End the process here if `PIPELAKE_FAULT` names this point (and this is the n-th time it is
+/// reached); stop it here (SIGSTOP, as a GC pause or a suspended VM would) the first time if
+/// `PIPELAKE_STOP_AT` names it, until someone sends SIGCONT.
 pub fn point(name: &str) {
+    if std::env::var("PIPELAKE_STOP_AT").is_ok_and(|p| p == name) && !STOPPED.swap(true, Ordering::SeqCst) {
+        eprintln!("pipelake: stopping at {name}");
+        // SAFETY: raise only sends a signal to this process.
+        unsafe { libc::raise(libc::SIGSTOP) };
+    }
     let Ok(spec) = std::env::var("PIPELAKE_FAULT") else { return };
     let (target, nth) = match spec.split_once(':') {
         Some((t, n)) => (t, n.parse::<usize>().unwrap_or(1)),

@@ -1,5 +1,6 @@
 //! DuckDB over the warehouse: the `CREATE VIEW` statements analysts use, and `pipelake query`.
 
+use std::collections::HashSet;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -10,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::sources;
 use crate::summaries;
 use crate::timestamp::checked_days_to_date;
-use crate::warehouse::{TableDef, Warehouse, INGESTED_OBJECTS, REJECTS};
+use crate::warehouse::{path_literal, TableDef, Warehouse, INGESTED_OBJECTS, REJECTS};
 
 /// How `pipelake query` prints its result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -27,92 +28,22 @@ pub fn all_tables() -> Vec<&'static TableDef> {
     facts.chain(summary).chain([&INGESTED_OBJECTS, &REJECTS]).collect()
 }
 
-/// A path as a DuckDB string literal that names exactly that file: DuckDB reads `*`, `?` and
-/// `[` in a path as a glob, so each is written as a one-character class (`[*]`), and quotes
-/// are doubled.
-pub fn path_literal(path: &str) -> String {
-    let mut out = String::with_capacity(path.len() + 2);
-    out.push('\'');
-    for c in path.chars() {
-        match c {
-            '*' | '?' | '[' => {
-                out.push('[');
-                out.push(c);
-                out.push(']');
-            }
-            '\'' => out.push_str("''"),
-            c => out.push(c),
-        }
-    }
-    out.push('\'');
-    out
-}
-
-/// What the views read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ViewFiles {
-    /// The files of the committed version the warehouse was opened at, named one by one: a
-    /// reader sees that version and nothing else found in the folders (`query`, `report`).
-    Committed,
-    /// Every Parquet file in the table folders, globbed when queried: a `views.sql` kept by an
-    /// analyst keeps seeing new days (`pipelake views`).
-    Folders,
-}
-
-/// `CREATE OR REPLACE VIEW` statements over the warehouse rooted at `root` (a local path or a
-/// URL DuckDB can read), reading `files`. Paths are literals naming exactly their folder or
-/// file, whatever characters the root holds. A table with no files yet gets an empty view of
-/// the right columns.
-pub fn views_sql(warehouse: &Warehouse, root: &str, files: ViewFiles) -> String {
-    let root = root.trim_end_matches('/');
-    let mut sql = String::new();
-    for table in all_tables() {
-        let committed = warehouse.manifest().tables.get(table.name).into_iter().flatten();
-        let paths: Vec<String> = match files {
-            ViewFiles::Committed => committed
-                .flat_map(|(day, files)| files.iter().map(move |f| path_literal(&format!("{root}/{}", table.file_key(*day, &f.file)))))
-                .collect(),
-            // The root escaped, the pattern after it a glob.
-            ViewFiles::Folders if committed.count() > 0 => {
-                let literal = path_literal(&format!("{root}/{}/", table.dir));
-                vec![format!("{}*/*.parquet'", &literal[..literal.len() - 1])]
-            }
-            ViewFiles::Folders => Vec::new(),
-        };
-        let _ = writeln!(sql, "-- {}", table.doc);
-        if !paths.is_empty() {
-            let list = if paths.len() == 1 { paths[0].clone() } else { format!("[{}]", paths.join(", ")) };
-            let _ = writeln!(
-                sql,
-                "CREATE OR REPLACE VIEW {} AS SELECT * FROM read_parquet({list}, hive_partitioning = true, hive_types = {{'date': DATE}});",
-                table.name,
-            );
-        } else {
-            let cols: Vec<String> = table.columns.iter().map(|c| format!("CAST(NULL AS {}) AS \"{}\"", c.sql_type, c.name)).collect();
-            let _ = writeln!(
-                sql,
-                "CREATE OR REPLACE VIEW {} AS SELECT {}, CAST(NULL AS DATE) AS \"date\" WHERE false;",
-                table.name,
-                cols.join(", ")
-            );
-        }
-    }
-    sql
-}
-
-/// An in-memory DuckDB with the warehouse's views. A remote warehouse is first mirrored to a
-/// temporary directory (its files as committed), which the returned guard removes.
-pub fn connect(warehouse: &Warehouse) -> Result<(Connection, Option<tempfile::TempDir>)> {
-    let (root, mirror) = match warehouse.location().local_root() {
-        Some(root) => (root.to_path_buf(), None),
+/// An in-memory DuckDB with views over the version the warehouse was opened at. On an object
+/// store, the files of the tables `sql` names (all tables when `None`) are fetched to a local
+/// cache first: file names are never reused, so a cached file is always the right one.
+pub fn connect(warehouse: &Warehouse, sql: Option<&str>) -> Result<Connection> {
+    let named = named_tables(sql);
+    let (root, views) = match warehouse.location().local_root() {
+        Some(root) => (root.to_path_buf(), warehouse.views_sql(&root.to_string_lossy())),
         None => {
-            let dir = tempfile::tempdir().map_err(|source| Error::Io { context: "create a query mirror".into(), source })?;
-            mirror_tables(warehouse, dir.path())?;
-            (dir.path().to_path_buf(), Some(dir))
+            let root = fetch_tables(warehouse, &named)?;
+            // Only the tables fetched: a view binds its files when created.
+            let views = warehouse.views_sql_of(&root.to_string_lossy(), |t| named.as_ref().is_none_or(|n| n.contains(t.name)));
+            (root, views)
         }
     };
     let conn = Connection::open_in_memory()?;
-    conn.execute_batch(&views_sql(warehouse, &root.to_string_lossy(), ViewFiles::Committed))?;
+    conn.execute_batch(&views)?;
     // DuckDB may read the warehouse and nothing else: no other file, no extension to load or
     // install, no environment variable; and no statement can change that afterwards.
     let folder = format!("{}/", root.to_string_lossy().trim_end_matches('/'));
@@ -127,29 +58,88 @@ pub fn connect(warehouse: &Warehouse) -> Result<(Connection, Option<tempfile::Te
          SET lock_configuration = true;",
         folder.replace('\'', "''")
     ))?;
-    Ok((conn, mirror))
+    Ok(conn)
 }
 
-fn mirror_tables(warehouse: &Warehouse, dir: &Path) -> Result<()> {
-    let mut keys = Vec::new();
+/// The local cache of an object-store warehouse: `$XDG_CACHE_HOME/pipelake/warehouses/<hash
+/// of the URL>` (or under `~/.cache`, else the temp folder).
+fn cache_dir(warehouse: &Warehouse) -> PathBuf {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::hash::DefaultHasher::new();
+    warehouse.location().url().hash(&mut h);
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(std::env::temp_dir);
+    base.join("pipelake/warehouses").join(format!("{:016x}", h.finish()))
+}
+
+/// The tables whose names appear as words in `sql` (all when `None`).
+fn named_tables(sql: Option<&str>) -> Option<HashSet<&'static str>> {
+    let words: HashSet<String> = sql?.split(|c: char| !(c.is_alphanumeric() || c == '_')).map(str::to_ascii_lowercase).collect();
+    Some(all_tables().into_iter().map(|t| t.name).filter(|n| words.contains(*n)).collect())
+}
+
+/// Fetch into the cache the files of the `named` tables (all when `None`) that it does not
+/// hold yet, and drop old cached files no longer in the version read; returns the cache's root.
+fn fetch_tables(warehouse: &Warehouse, named: &Option<HashSet<&'static str>>) -> Result<PathBuf> {
+    let dir = cache_dir(warehouse);
+    let mut wanted = Vec::new();
+    let mut keep = HashSet::new();
     for table in all_tables() {
+        let named = named.as_ref().is_none_or(|n| n.contains(table.name));
         for (day, files) in warehouse.manifest().tables.get(table.name).into_iter().flatten() {
-            keys.extend(files.iter().map(|f| table.file_key(*day, &f.file)));
+            for file in files {
+                let key = table.file_key(*day, &file.file);
+                let path = dir.join(&key);
+                // The first layout rewrote summary files under one name: its files are checked
+                // by size, every other name is never reused.
+                let cached = std::fs::metadata(&path).is_ok_and(|m| m.len() == file.bytes && file.file != "data.parquet");
+                if named && !cached {
+                    wanted.push(key.clone());
+                }
+                keep.insert(path);
+            }
         }
     }
-    for (key, bytes) in keys.iter().zip(warehouse.location().get_many(&keys)) {
-        let path: PathBuf = dir.join(key);
-        let io = |source| Error::Io { context: format!("mirror {}", path.display()), source };
-        std::fs::create_dir_all(path.parent().expect("a parent")).map_err(io)?;
-        std::fs::write(&path, bytes?).map_err(io)?;
+    let io = |context: String| move |source| Error::Io { context, source };
+    for (key, bytes) in wanted.iter().zip(warehouse.location().get_many(&wanted)) {
+        let path = dir.join(key);
+        std::fs::create_dir_all(path.parent().expect("a parent")).map_err(io(format!("cache {}", path.display())))?;
+        // Written whole, then renamed: a query running meanwhile never reads half a file.
+        let temp = path.with_extension(format!("part-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::write(&temp, bytes?).map_err(io(format!("cache {}", path.display())))?;
+        std::fs::rename(&temp, &path).map_err(io(format!("cache {}", path.display())))?;
     }
-    Ok(())
+    prune_cache(&dir, &keep);
+    Ok(dir)
+}
+
+/// Remove cached files that the version read does not hold and that were fetched more than a
+/// day ago (a query of another version may be reading the newer ones); best effort.
+fn prune_cache(dir: &Path, keep: &HashSet<PathBuf>) {
+    let old = |entry: &std::fs::DirEntry| {
+        entry.metadata().and_then(|m| m.modified()).is_ok_and(|t| t.elapsed().is_ok_and(|e| e.as_secs() > 86_400))
+    };
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let path = entry.path();
+            match entry.file_type() {
+                Ok(t) if t.is_dir() => stack.push(path),
+                Ok(t) if t.is_file() && path.extension().is_some_and(|e| e == "parquet") && !keep.contains(&path) && old(&entry) => {
+                    let _ = std::fs::remove_file(&path);
+                }
+                _ => {}
+            }
+        }
+    }
 }
 
 /// Run one SQL statement over the views and render the result. Only queries run: a statement
 /// that would write, attach, load, install or set anything is refused (a usage error).
 pub fn query(warehouse: &Warehouse, sql: &str, format: OutputFormat) -> Result<String> {
-    let (conn, _mirror) = connect(warehouse)?;
+    let conn = connect(warehouse, Some(sql))?;
     read_only(&conn, sql)?;
     // DuckDB's messages can span lines (a caret under the error): a command's error is one line.
     let (names, rows) = run(&conn, sql).map_err(|e| match e {

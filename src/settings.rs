@@ -13,6 +13,8 @@ use crate::sources;
 pub const DEFAULT_RAW: &str = "./lake/raw";
 /// Default warehouse root.
 pub const DEFAULT_WAREHOUSE: &str = "./lake/warehouse";
+/// Days a file that left the warehouse stays for readers of older versions.
+pub const DEFAULT_VACUUM_RETENTION_DAYS: u32 = 7;
 /// The config file looked for in the working directory.
 pub const CONFIG_FILE: &str = "pipelake.toml";
 
@@ -73,6 +75,9 @@ pub struct Settings {
     pub lease_seconds: u64,
     /// What one raw object or record may take: past these, it is rejected with the limit named.
     pub limits: Limits,
+    /// Days a file stays on disk after it left the warehouse (and versions stay readable)
+    /// before `vacuum` deletes it (`vacuum_retention_days`, default 7).
+    pub vacuum_retention_days: u32,
     /// The config file that was read, if any.
     pub config_file: Option<PathBuf>,
 }
@@ -132,6 +137,7 @@ struct ConfigFile {
     lease_seconds: Option<u64>,
     max_object_megabytes: Option<u64>,
     max_record_megabytes: Option<u64>,
+    vacuum_retention_days: Option<u32>,
     #[serde(default)]
     sources: BTreeMap<String, SourceConfig>,
 }
@@ -154,11 +160,25 @@ impl Settings {
     /// Resolve settings from the command line, the environment and the config file.
     pub fn resolve(overrides: Overrides) -> Result<Settings> {
         let (file, config_file) = load_config(overrides.config.as_deref())?;
+        // Every key of the file named here, so that a new one cannot be left unresolved.
+        let ConfigFile {
+            raw,
+            warehouse,
+            log_format,
+            deployment,
+            batch_megabytes,
+            wait_seconds,
+            lease_seconds: file_lease_seconds,
+            max_object_megabytes,
+            max_record_megabytes,
+            vacuum_retention_days,
+            sources: file_sources,
+        } = file;
         let mut retention_days = BTreeMap::new();
         for source in sources::all() {
             retention_days.insert(source.name().to_string(), source.default_retention_days());
         }
-        for (name, cfg) in file.sources {
+        for (name, cfg) in file_sources {
             if sources::by_name(&name).is_none() {
                 return Err(Error::usage(format!("config: unknown source [sources.{name}]; known: {}", source_names())));
             }
@@ -179,23 +199,24 @@ impl Settings {
         }
         let defaults = Limits::default();
         let limits = Limits {
-            object_bytes: megabytes("max_object_megabytes", file.max_object_megabytes)?.unwrap_or(defaults.object_bytes),
-            record_bytes: megabytes("max_record_megabytes", file.max_record_megabytes)?.map_or(defaults.record_bytes, |b| b as usize),
+            object_bytes: megabytes("max_object_megabytes", max_object_megabytes)?.unwrap_or(defaults.object_bytes),
+            record_bytes: megabytes("max_record_megabytes", max_record_megabytes)?.map_or(defaults.record_bytes, |b| b as usize),
         };
-        let batch_megabytes = file.batch_megabytes.unwrap_or(128);
+        let batch_megabytes = batch_megabytes.unwrap_or(128);
         if batch_megabytes == 0 {
             return Err(Error::usage("config: batch_megabytes must be at least 1"));
         }
         Ok(Settings {
-            raw: overrides.raw.or(file.raw).unwrap_or_else(|| DEFAULT_RAW.to_string()),
-            warehouse: overrides.warehouse.or(file.warehouse).unwrap_or_else(|| DEFAULT_WAREHOUSE.to_string()),
-            log_format: overrides.log_format.or(file.log_format).unwrap_or(LogFormat::Text),
-            deployment: file.deployment.unwrap_or_default(),
+            raw: overrides.raw.or(raw).unwrap_or_else(|| DEFAULT_RAW.to_string()),
+            warehouse: overrides.warehouse.or(warehouse).unwrap_or_else(|| DEFAULT_WAREHOUSE.to_string()),
+            log_format: overrides.log_format.or(log_format).unwrap_or(LogFormat::Text),
+            deployment: deployment.unwrap_or_default(),
             retention_days,
             batch_bytes: batch_megabytes << 20,
-            wait_seconds: overrides.wait_seconds.or(file.wait_seconds).unwrap_or(0),
-            lease_seconds: lease_seconds(file.lease_seconds)?,
+            wait_seconds: overrides.wait_seconds.or(wait_seconds).unwrap_or(0),
+            lease_seconds: lease_seconds(file_lease_seconds)?,
             limits,
+            vacuum_retention_days: vacuum_retention_days.unwrap_or(DEFAULT_VACUUM_RETENTION_DAYS),
             config_file,
         })
     }

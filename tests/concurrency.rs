@@ -114,3 +114,56 @@ fn a_lease_is_renewed_while_its_job_runs() {
     assert_eq!(out.status.code(), Some(1), "a renewed lease still keeps others out: {}", String::from_utf8_lossy(&out.stderr));
     assert_success(&first.wait_with_output().unwrap(), &["run"]);
 }
+
+/// Whether the process is stopped (state `T` in /proc).
+fn stopped(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .is_ok_and(|s| s.rsplit_once(')').is_some_and(|(_, rest)| rest.trim_start().starts_with('T')))
+}
+
+#[test]
+fn a_writer_paused_past_its_lease_cannot_commit_over_the_job_that_took_over() {
+    let server = S3Server::start("lake");
+    let dir = tempfile::tempdir().unwrap();
+    let short = |mut c: Command| {
+        c.env("PIPELAKE_LEASE_SECONDS", "2");
+        c
+    };
+    let ok = |args: &[&str]| {
+        let out = short(s3(&server, dir.path(), args)).output().unwrap();
+        assert_success(&out, args);
+        String::from_utf8(out.stdout).unwrap()
+    };
+    ok(&["generate", "--days", "1", "--per-day", "20", "--start", "2026-10-01", "--source", "pipelines", "--source", "telemetry"]);
+
+    // The first job writes its files for version 1 and is paused before its commit (a GC pause,
+    // a suspended VM), for longer than its lease.
+    let mut first = short(s3(&server, dir.path(), &["ingest", "--source", "pipelines"]));
+    let first = first.env("PIPELAKE_STOP_AT", "written").stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+    until("the first job to pause before its commit", || stopped(first.id()));
+    std::thread::sleep(Duration::from_secs(3));
+    // A second job takes the expired lease over and commits version 1 itself.
+    ok(&["--wait", "30", "ingest", "--source", "telemetry"]);
+
+    // Resumed, the first job finds version 1 taken: it fails, and nothing of it is visible.
+    let _ = Command::new("kill").args(["-CONT", &first.id().to_string()]).status();
+    let out = first.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("committed version 1") && stderr.contains("first"), "{stderr}");
+    let count = |table: &str| ok(&["query", &format!("SELECT count(*) FROM {table}"), "--format", "csv"]);
+    assert_eq!(count("pipelines"), "count_star()\n0\n", "the paused job's rows are not in any version");
+    assert_ne!(count("telemetry_checkins"), "count_star()\n0\n");
+    let history: serde_json::Value = serde_json::from_str(&ok(&["history", "--format", "json"])).unwrap();
+    assert_eq!(history.as_array().unwrap().len(), 1, "{history}");
+
+    // Its files were written but belong to no version: vacuum removes them past the retention.
+    std::fs::write(dir.path().join("pipelake.toml"), "vacuum_retention_days = 0\n").unwrap();
+    let vacuum: serde_json::Value = serde_json::from_str(&ok(&["--log-format", "json", "vacuum"])).unwrap();
+    assert!(vacuum["uncommitted_files"].as_u64().unwrap() >= 3, "{vacuum}");
+    // Run again, the first job's work lands once.
+    ok(&["ingest", "--source", "pipelines"]);
+    assert_ne!(count("pipelines"), "count_star()\n0\n");
+    let twice = ok(&["query", "SELECT count(*) - count(DISTINCT pipeline_id) FROM pipelines", "--format", "csv"]);
+    assert!(twice.ends_with("\n0\n"), "{twice}");
+}

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{contents, files, rows, scalar, Lake};
+use common::{files, rows, scalar, Lake};
 
 const DAYS: [&str; 4] = ["--from", "2026-10-01", "--to", "2026-10-03"];
 
@@ -193,50 +193,6 @@ fn corrupt_inputs_land_in_rejects_and_the_run_goes_on() {
     assert!(intact > 100 && intact < 1990, "the intact part of the truncated object is kept: {intact}");
     assert_eq!(scalar(&db, "SELECT count(*) FROM pipelines WHERE project = 'p/q'"), 1);
     assert_eq!(scalar(&db, "SELECT count(*) FROM ingested_objects WHERE raw_key LIKE '%_SUCCESS'"), 0, "markers are not data");
-}
-
-#[test]
-fn killed_at_any_commit_point_then_rerun_ends_as_one_clean_run() {
-    let config =
-        "[sources.pipelines]\nretention_days = 3\n[sources.devops_events]\nretention_days = 3\n[sources.perf]\nretention_days = 3\n[sources.commits]\nretention_days = 3\n";
-    let reference = Lake::new();
-    std::fs::write(reference.dir.path().join("pipelake.toml"), config).unwrap();
-    reference.generate(3, 150);
-    let mut args = vec!["run"];
-    args.extend(DAYS);
-    reference.ok(&args);
-    let expected = contents(&reference.duckdb());
-    let expected_raw = files(&reference.raw());
-    assert!(expected_raw.is_empty(), "retention of 3 days prunes October's raw objects");
-    assert_eq!(staging_folders(&reference), 0, "a transaction leaves no staging folder behind");
-
-    let mut killed = 0;
-    for point in pipelake::fault::POINTS {
-        for nth in [1, 2, 4] {
-            let lake = Lake::new();
-            std::fs::write(lake.dir.path().join("pipelake.toml"), config).unwrap();
-            lake.generate(3, 150);
-            let out = lake.cmd(&args).env("PIPELAKE_FAULT", format!("{point}:{nth}")).output().unwrap();
-            if out.status.success() {
-                // This run passes the point fewer than `nth` times: nothing to recover from.
-                continue;
-            }
-            killed += 1;
-            lake.ok(&args);
-            assert_eq!(contents(&lake.duckdb()), expected, "contents after a kill at {point}:{nth}");
-            assert_eq!(files(&lake.raw()), expected_raw, "raw objects after a kill at {point}:{nth}");
-            let leftovers: Vec<String> =
-                files(&lake.warehouse()).into_iter().filter(|f| f.contains("staging") || f.contains("txn")).collect();
-            assert!(leftovers.is_empty(), "leftovers after a kill at {point}:{nth}: {leftovers:?}");
-            assert_eq!(staging_folders(&lake), 0, "staging folders left after a kill at {point}:{nth}");
-        }
-    }
-    assert_eq!(killed, pipelake::fault::POINTS.len() * 3, "every point is reached at least 4 times in this run");
-}
-
-/// Folders left under the warehouse's staging area (one per transaction, before they were removed).
-fn staging_folders(lake: &Lake) -> usize {
-    std::fs::read_dir(lake.warehouse().join("_pipelake/staging")).map_or(0, |d| d.count())
 }
 
 #[test]

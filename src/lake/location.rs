@@ -138,6 +138,15 @@ impl Location {
         }
     }
 
+    /// Whether an object exists at `key`.
+    pub fn exists(&self, key: &str) -> Result<bool> {
+        match self.block_on(self.store.head(&Path::from(key))) {
+            Ok(_) => Ok(true),
+            Err(object_store::Error::NotFound { .. }) => Ok(false),
+            Err(e) => Err(Error::store("look up", self.display(key), e)),
+        }
+    }
+
     /// Read many objects concurrently, results in the order of `keys`.
     pub fn get_many(&self, keys: &[String]) -> Vec<Result<Bytes>> {
         self.block_on(futures::stream::iter(keys.iter().map(|k| self.get_async(k))).buffered(CONCURRENCY).collect())
@@ -334,7 +343,8 @@ fn local_path(root: &FsPath, key: &str) -> PathBuf {
 }
 
 /// Flush a file or folder to the disk.
-fn sync_path(path: &FsPath) -> Result<()> {
+/// Flush a local file or folder to the disk.
+pub fn sync_path(path: &FsPath) -> Result<()> {
     std::fs::File::open(path).and_then(|f| f.sync_all()).map_err(|source| Error::Io { context: format!("sync {}", path.display()), source })
 }
 

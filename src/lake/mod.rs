@@ -5,5 +5,5 @@ mod location;
 mod raw_object;
 
 pub use compression::{decompress, too_large, Compression, Decompressed};
-pub use location::{Entry, Listing, Location, Skipped};
+pub use location::{sync_path, Entry, Listing, Location, Skipped};
 pub use raw_object::{landing_day_from_key, list_raw_objects, RawListing, RawObject};

@@ -18,7 +18,7 @@ use crate::warehouse::Warehouse;
 
 /// The report for event days `from..=to` (all days when not given), as HTML.
 pub fn render(warehouse: &Warehouse, from: Option<NaiveDate>, to: Option<NaiveDate>) -> Result<String> {
-    let (conn, _mirror) = query::connect(warehouse)?;
+    let conn = query::connect(warehouse, None)?;
     let range = Range {
         from: from.unwrap_or(NaiveDate::from_ymd_opt(1, 1, 1).expect("a date")),
         to: to.unwrap_or(NaiveDate::from_ymd_opt(9999, 12, 31).expect("a date")),

@@ -22,7 +22,7 @@ use crate::progress::Progress;
 use crate::settings::Settings;
 use crate::sources::{self, Source};
 use crate::summaries::{self, Summary};
-use crate::warehouse::Warehouse;
+use crate::warehouse::{AsOf, VacuumReport, Warehouse};
 
 /// An open raw lake and warehouse with their settings.
 pub struct Pipelake {
@@ -62,6 +62,7 @@ pub struct RunReport {
     pub ingest: IngestReport,
     pub summarize: SummarizeReport,
     pub prune: PruneReport,
+    pub vacuum: VacuumReport,
 }
 
 impl Pipelake {
@@ -70,6 +71,11 @@ impl Pipelake {
     /// writer, and any transaction a killed run left is finished or discarded; without, it is
     /// only read.
     pub fn open(settings: Settings, progress: Progress, writing: Option<&str>) -> Result<Self> {
+        Self::open_at(settings, progress, writing, None)
+    }
+
+    /// [`Pipelake::open`] reading the version `at` names instead of the newest (read-only).
+    pub fn open_at(settings: Settings, progress: Progress, writing: Option<&str>, at: Option<AsOf>) -> Result<Self> {
         let runtime = Arc::new(
             tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(2)
@@ -82,9 +88,15 @@ impl Pipelake {
             Some(command) => {
                 let wait = std::time::Duration::from_secs(settings.wait_seconds);
                 let lease = std::time::Duration::from_secs(settings.lease_seconds);
-                Warehouse::open_for_writing(Location::open(&settings.warehouse, true, runtime)?, command, wait, lease)?
+                Warehouse::open_for_writing(
+                    Location::open(&settings.warehouse, true, runtime)?,
+                    crate::query::all_tables(),
+                    command,
+                    wait,
+                    lease,
+                )?
             }
-            None => Warehouse::open_read_only(Location::open(&settings.warehouse, false, runtime)?)?,
+            None => Warehouse::open_read_only(Location::open(&settings.warehouse, false, runtime)?, crate::query::all_tables(), at)?,
         };
         Ok(Pipelake { settings, raw, warehouse, progress })
     }
@@ -105,13 +117,19 @@ impl Pipelake {
     }
 
     /// The nightly job: ingest what is new, summarise every day it touched and the days asked
-    /// for, then prune raw objects past retention.
+    /// for, then prune raw objects past retention and vacuum the warehouse.
     pub fn run(&mut self, sources: &[&'static dyn Source], days: &Days) -> Result<RunReport> {
         let ingest = self.ingest(sources)?;
         let summaries = summaries_of(sources);
         let summarize = self.summarize(&summaries, days, true)?;
         let prune = self.prune(sources, false)?;
-        Ok(RunReport { ingest, summarize, prune })
+        let vacuum = self.vacuum(false)?;
+        Ok(RunReport { ingest, summarize, prune, vacuum })
+    }
+
+    /// Delete what no version kept for the retention needs (see [`Warehouse::vacuum`]).
+    pub fn vacuum(&mut self, dry_run: bool) -> Result<VacuumReport> {
+        self.warehouse.vacuum(self.settings.vacuum_retention_days, dry_run)
     }
 }
 

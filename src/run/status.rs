@@ -51,8 +51,12 @@ pub struct StatusReport {
     pub raw: String,
     pub warehouse: String,
     pub version: u64,
+    /// When that version was committed (unknown for versions of the first layout).
+    pub committed_at: Option<chrono::DateTime<chrono::Utc>>,
     pub sources: Vec<SourceStatus>,
     pub tables: Vec<TableStatus>,
+    /// Files out of the warehouse: what the next vacuum frees, what it keeps for older readers.
+    pub vacuum: crate::warehouse::VacuumReport,
 }
 
 impl Pipelake {
@@ -91,8 +95,10 @@ impl Pipelake {
             raw: self.raw.url().to_string(),
             warehouse: self.warehouse.location().url().to_string(),
             version: manifest.version,
+            committed_at: self.warehouse.committed_at(),
             sources: out,
             tables,
+            vacuum: self.warehouse.vacuum_preview(self.settings.vacuum_retention_days),
         })
     }
 }

@@ -54,14 +54,15 @@ impl KeyIndex {
         if existing.len() + 1 > MAX_SEGMENTS {
             let files: Vec<String> = existing.iter().map(|s| s.file.clone()).collect();
             for (bytes, file) in warehouse.location().get_many(&files).into_iter().zip(&files) {
-                new_keys.extend(decode(&bytes?, file)?);
-                txn.remove_object(file.clone());
+                let bytes = bytes?;
+                new_keys.extend(decode(&bytes, file)?);
+                txn.remove_object(file.clone(), bytes.len() as u64);
             }
             keep.clear();
         }
         new_keys.par_sort_unstable();
         new_keys.dedup();
-        let file = format!("_pipelake/keys/{name}/{:020}.keys.zst", txn.version());
+        let file = txn.new_key(&format!("_pipelake/keys/{name}"), ".keys.zst");
         let segment = KeySegment { file: file.clone(), min: new_keys[0], max: new_keys[new_keys.len() - 1], count: new_keys.len() as u64 };
         txn.put_object(file, encode(&new_keys)?);
         keep.push(segment);

@@ -26,6 +26,17 @@ pub struct Manifest {
     /// Summary table -> event days whose facts changed since it was last computed.
     #[serde(default)]
     pub pending_summaries: BTreeMap<String, BTreeSet<NaiveDate>>,
+    /// Files no longer part of any table or index, by key: kept for readers of older versions
+    /// until `vacuum` deletes them, once they have been out for longer than the retention.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub removed: BTreeMap<String, Removed>,
+}
+
+/// A file that left the warehouse: when, and its size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Removed {
+    pub at: chrono::DateTime<chrono::Utc>,
+    pub bytes: u64,
 }
 
 /// One Parquet file of a table partition.
@@ -94,6 +105,20 @@ impl Manifest {
         }
     }
 
+    /// Every file a table or index of this version holds, by key, with its size where known.
+    pub fn live_files<'a>(&'a self, tables: &'a [&'static super::TableDef]) -> impl Iterator<Item = (String, Option<u64>)> + 'a {
+        let data = tables.iter().flat_map(move |t| {
+            self.tables
+                .get(t.name)
+                .into_iter()
+                .flatten()
+                .flat_map(move |(day, files)| files.iter().map(move |f| (t.file_key(*day, &f.file), Some(f.bytes))))
+        });
+        let keys = self.key_segments.values().flatten().map(|s| (s.file.clone(), None));
+        let state = self.state_segments.values().flatten().map(|k| (k.clone(), None));
+        data.chain(keys).chain(state)
+    }
+
     /// Mark event days of a summary table as needing recomputation.
     pub fn mark_pending(&mut self, summary: &str, days: impl IntoIterator<Item = NaiveDate>) {
         self.pending_summaries.entry(summary.to_string()).or_default().extend(days);
@@ -117,6 +142,8 @@ pub struct ManifestChange {
     pub state_segments: BTreeMap<String, Option<Vec<String>>>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub pending_summaries: BTreeMap<String, Option<BTreeSet<NaiveDate>>>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub removed: BTreeMap<String, Option<Removed>>,
 }
 
 impl ManifestChange {
@@ -129,6 +156,7 @@ impl ManifestChange {
             key_segments: diff(&base.key_segments, &new.key_segments),
             state_segments: diff(&base.state_segments, &new.state_segments),
             pending_summaries: diff(&base.pending_summaries, &new.pending_summaries),
+            removed: diff(&base.removed, &new.removed),
         }
     }
 
@@ -139,6 +167,7 @@ impl ManifestChange {
             && self.key_segments.is_empty()
             && self.state_segments.is_empty()
             && self.pending_summaries.is_empty()
+            && self.removed.is_empty()
     }
 
     /// Apply to `manifest`, which must be at the version before this one.
@@ -149,6 +178,7 @@ impl ManifestChange {
         apply(&mut manifest.key_segments, &self.key_segments);
         apply(&mut manifest.state_segments, &self.state_segments);
         apply(&mut manifest.pending_summaries, &self.pending_summaries);
+        apply(&mut manifest.removed, &self.removed);
     }
 }
 

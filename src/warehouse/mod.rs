@@ -1,29 +1,35 @@
-//! The warehouse: Hive-partitioned Parquet tables, published atomically, with the bookkeeping
-//! under `_pipelake/` that makes runs incremental and crash-safe.
+//! The warehouse: Hive-partitioned Parquet tables whose only truth is the commit log under
+//! `_pipelake/log/` (see [`log`]).
 //!
-//! Every change goes through a [`Txn`]: new files are staged under `_pipelake/staging/`, a
-//! transaction record holding what it changes in the manifest is written (the commit point),
-//! staged files are moved into the table folders, and the record moves to `_pipelake/log/`.
-//! The committed manifest is the checkpoint `_pipelake/manifest.json` (rewritten every 64
-//! versions) with the logged changes after it, so a commit writes its change, not the history.
-//! Opening the warehouse finishes a committed transaction that a killed run left half-applied
-//! and discards an uncommitted one.
+//! A [`Txn`] writes its files once, under names no other transaction uses, straight to where
+//! they stay, then creates the log entry of the next version only if it does not exist yet:
+//! that entry is the commit. Files leave a table by a later commit and stay on disk for readers
+//! of older versions until `vacuum` deletes them past a retention. Readers build the state of
+//! one version from the log and read exactly its files; they never list a table folder.
 
+pub mod catalog;
+mod history;
 mod keys;
+mod legacy;
 pub mod lock;
+pub mod log;
 mod manifest;
 mod parquet;
 mod tables;
 mod txn;
+mod vacuum;
 
+pub use catalog::{path_literal, CATALOG};
+pub use history::{AsOf, Commit, TableChange};
 pub use keys::KeyIndex;
-pub use manifest::{DataFile, KeySegment, Manifest, ManifestChange, ObjectRecord};
+pub use manifest::{DataFile, KeySegment, Manifest, ManifestChange, ObjectRecord, Removed};
 pub use parquet::{read_parquet, write_parquet};
 pub(crate) use tables::columns;
 pub use tables::{ColumnDef, TableDef, TableKind, INGESTED_OBJECTS, REJECTS};
 pub use txn::Txn;
+pub use vacuum::VacuumReport;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use polars::prelude::*;
 use rayon::prelude::*;
 
@@ -34,40 +40,80 @@ use lock::WriterLock;
 
 /// Bookkeeping folder.
 pub const META_DIR: &str = "_pipelake";
-const MANIFEST_KEY: &str = "_pipelake/manifest.json";
-const TXN_DIR: &str = "_pipelake/txn";
-const LOG_DIR: &str = "_pipelake/log";
-const STAGING_DIR: &str = "_pipelake/staging";
 
-/// An opened warehouse and its committed state.
+/// An opened warehouse and one committed version of it.
 pub struct Warehouse {
     location: Location,
     manifest: Manifest,
-    /// Held by a warehouse opened for writing.
-    writer: Option<WriterLock>,
+    /// When the version was committed (unknown for versions of the first layout).
+    committed_at: Option<DateTime<Utc>>,
+    /// Every table the views and vacuum know.
+    tables: Vec<&'static TableDef>,
+    /// Held by a warehouse opened for writing, with the command that writes.
+    writer: Option<(WriterLock, String)>,
+    /// Publishes the catalog of each version a writer on local disk commits.
+    publisher: Option<catalog::Publisher>,
 }
 
 impl Warehouse {
     /// Open the warehouse at `location` to write to it as `command`: wait up to `wait` for any
-    /// other writer (holding a lease of `lease` on object stores), then finish or discard what
-    /// a killed run left.
-    pub fn open_for_writing(location: Location, command: &str, wait: std::time::Duration, lease: std::time::Duration) -> Result<Self> {
+    /// other writer (holding a lease of `lease` on object stores), then finish what a killed
+    /// run of the previous layout left. `tables` are all the tables there are.
+    pub fn open_for_writing(
+        location: Location,
+        tables: Vec<&'static TableDef>,
+        command: &str,
+        wait: std::time::Duration,
+        lease: std::time::Duration,
+    ) -> Result<Self> {
         let writer = WriterLock::acquire(&location, command, wait, lease)?;
         crate::fault::hold();
-        let manifest = txn::recover(&location)?;
-        Ok(Warehouse { location, manifest, writer: Some(writer) })
+        let log = log::Log::list(&location)?;
+        let mut manifest = log.state_at(&location, None)?;
+        legacy::finish(&location, &mut manifest, command)?;
+        let committed_at = history::committed_at(&location, &log, manifest.version)?;
+        let publisher = location.local_root().map(catalog::Publisher::start);
+        let warehouse = Warehouse { location, manifest, committed_at, tables, writer: Some((writer, command.to_string())), publisher };
+        // The catalog of a job killed between its commit and its catalog.
+        warehouse.publish_catalog();
+        Ok(warehouse)
     }
 
-    /// Open the warehouse at `location` to read its committed state; changes nothing, takes no
-    /// lock (a writer's staged files are not a reader's business).
-    pub fn open_read_only(location: Location) -> Result<Self> {
-        let manifest = txn::load(&location)?;
-        Ok(Warehouse { location, manifest, writer: None })
+    /// Open the warehouse at `location` to read one committed version: the newest, or the one
+    /// `at` names. Changes nothing, takes no lock.
+    pub fn open_read_only(location: Location, tables: Vec<&'static TableDef>, at: Option<AsOf>) -> Result<Self> {
+        let log = log::Log::list(&location)?;
+        let version = match at {
+            None => None,
+            Some(at) => Some(history::resolve(&location, &log, at)?),
+        };
+        let manifest = log.state_at(&location, version)?;
+        if version.is_some() {
+            // An older version's files are either still in the newest one, or out of it and
+            // kept until vacuumed; any other was vacuumed.
+            let newest = log.state_at(&location, None)?;
+            let kept: std::collections::HashSet<String> =
+                newest.live_files(&tables).map(|(k, _)| k).chain(newest.removed.keys().cloned()).collect();
+            let gone = manifest.live_files(&tables).filter(|(k, _)| !kept.contains(k)).count();
+            if gone > 0 {
+                return Err(Error::usage(format!(
+                    "version {} can no longer be read: {gone} of its files were vacuumed (they left the warehouse longer than vacuum_retention_days ago); see `pipelake history`",
+                    manifest.version
+                )));
+            }
+        }
+        let committed_at = history::committed_at(&location, &log, manifest.version)?;
+        Ok(Warehouse { location, manifest, committed_at, tables, writer: None, publisher: None })
     }
 
     /// The committed state.
     pub fn manifest(&self) -> &Manifest {
         &self.manifest
+    }
+
+    /// When the version open was committed, when known.
+    pub fn committed_at(&self) -> Option<DateTime<Utc>> {
+        self.committed_at
     }
 
     /// Where the warehouse lives.
@@ -80,17 +126,25 @@ impl Warehouse {
         Txn::new(self.manifest.clone())
     }
 
-    /// Publish a transaction; on return its files and bookkeeping are visible.
+    /// Commit a transaction; on return its files and bookkeeping are the newest version, and
+    /// the catalog names them.
     pub fn commit(&mut self, txn: Txn) -> Result<()> {
         let change = ManifestChange::between(&self.manifest, txn.manifest());
         if txn.is_empty() && change.is_empty() {
             return Ok(());
         }
-        match &self.writer {
-            Some(writer) => writer.ensure_held()?,
+        let command = match &self.writer {
+            Some((lock, command)) => {
+                // Only saves wasted work: the conditional create of the log entry is the fence.
+                lock.ensure_held()?;
+                command.clone()
+            }
             None => return Err(Error::bookkeeping(self.location.url(), "opened read-only: cannot commit")),
-        }
-        self.manifest = txn.commit(&self.location, change)?;
+        };
+        let (manifest, committed_at) = txn.commit(&self.location, change, &command)?;
+        self.manifest = manifest;
+        self.committed_at = Some(committed_at);
+        self.publish_catalog();
         Ok(())
     }
 

@@ -1,52 +1,35 @@
-//! Transactions: stage, commit, publish, and recovery of a transaction a killed run left behind.
+//! Transactions: files written once under new names, then one log entry that makes them count.
 
 use std::collections::BTreeSet;
 
 use bytes::Bytes;
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use polars::prelude::*;
 use rayon::prelude::*;
-use serde::{Deserialize, Serialize};
 
-use super::{write_parquet, DataFile, Manifest, ManifestChange, TableDef, LOG_DIR, MANIFEST_KEY, STAGING_DIR, TXN_DIR};
+use super::log::{self, LogEntry, CHECKPOINT_EVERY};
+use super::{write_parquet, DataFile, Manifest, ManifestChange, Removed, TableDef};
 use crate::error::{Error, PolarsContext, Result};
 use crate::fault;
 use crate::lake::Location;
 use crate::timestamp::{day_runs, days_to_date};
 
-/// The transaction record: once written, the transaction is committed and will be published,
-/// by this run or by the next one to open the warehouse. Once published it moves to the log,
-/// where readers find what it changed in the manifest.
-#[derive(Debug, Serialize, Deserialize)]
-struct TxnRecord {
-    version: u64,
-    /// (staged key, final key) pairs.
-    moves: Vec<(String, String)>,
-    /// Final keys deleted by this transaction (replaced partitions, compacted segments, ...).
-    removes: Vec<String>,
-    #[serde(default)]
-    change: ManifestChange,
-    /// The whole new manifest, in records written before changes were logged (read only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    manifest: Option<Manifest>,
-}
-
-/// Every this many versions the whole manifest is written to `manifest.json` and the log up to
-/// it is deleted: opening reads one checkpoint and at most this many small changes.
-const CHECKPOINT_EVERY: u64 = 64;
-
-/// A set of changes published together or not at all.
+/// A set of changes published together or not at all. Its files are written under names no
+/// other transaction uses (the version and a random id), straight to where they stay: until the
+/// log entry that lists them is created they belong to no version, and no reader sees them.
 pub struct Txn {
     manifest: Manifest,
-    staged: Vec<(String, Bytes)>,
-    removes: Vec<String>,
+    /// Random, so that two writers building the same version never write the same name.
+    id: String,
+    written: Vec<(String, Bytes)>,
     files_written: usize,
 }
 
 impl Txn {
     pub(super) fn new(mut manifest: Manifest) -> Self {
         manifest.version += 1;
-        Txn { manifest, staged: Vec::new(), removes: Vec::new(), files_written: 0 }
+        let id = uuid::Uuid::new_v4().simple().to_string()[..16].to_string();
+        Txn { manifest, id, written: Vec::new(), files_written: 0 }
     }
 
     /// The version this transaction will commit as.
@@ -64,9 +47,23 @@ impl Txn {
         &mut self.manifest
     }
 
-    /// Whether the transaction would change nothing in the tables.
+    /// Whether the transaction writes no file.
     pub fn is_empty(&self) -> bool {
-        self.staged.is_empty() && self.removes.is_empty()
+        self.written.is_empty()
+    }
+
+    /// A name for a new file in `folder` ending in `suffix`, used by no other transaction.
+    pub fn new_key(&mut self, folder: &str, suffix: &str) -> String {
+        let n = self.files_written;
+        self.files_written += 1;
+        format!("{folder}/{:020}-{}-{n}{suffix}", self.manifest.version, self.id)
+    }
+
+    /// A new data file name for a table partition.
+    fn new_file_name(&mut self) -> String {
+        let n = self.files_written;
+        self.files_written += 1;
+        format!("part-{:08}-{}-{n}.parquet", self.manifest.version, self.id)
     }
 
     /// Append the rows of `df` to `table`, one new file per `date` partition. `df` must have a
@@ -80,10 +77,7 @@ impl Txn {
     /// parallel pass. Returns the partition days written, per table.
     pub fn append_many(&mut self, tables: Vec<(&TableDef, DataFrame)>) -> Result<Vec<BTreeSet<NaiveDate>>> {
         let mut parts = Vec::new();
-        let mut names = Vec::with_capacity(tables.len());
         for (t, (table, df)) in tables.iter().enumerate() {
-            names.push(format!("part-{:08}-{}.parquet", self.manifest.version, self.files_written));
-            self.files_written += 1;
             if df.height() > 0 {
                 parts.extend(split_by_date(df).context(format!("partition {}", table.name))?.into_iter().map(|p| (t, p)));
             }
@@ -104,21 +98,21 @@ impl Txn {
             .collect::<Result<_>>()?;
         let mut days = vec![BTreeSet::new(); tables.len()];
         for (t, day, rows, bytes) in encoded {
-            let (table, name) = (tables[t].0, &names[t]);
+            let table = tables[t].0;
+            let name = self.new_file_name();
             let file = DataFile { file: name.clone(), rows: rows as u64, bytes: bytes.len() as u64, hash: None };
             self.manifest.tables.entry(table.name.to_string()).or_default().entry(day).or_default().push(file);
-            self.staged.push((table.file_key(day, name), bytes));
+            self.written.push((table.file_key(day, &name), bytes));
             days[t].insert(day);
         }
         Ok(days)
     }
 
     /// Replace a whole partition of `table` by the rows of `df` (without a `date` column), or
-    /// remove it when `df` is `None` or empty. The new file has a fixed name, so that a reader
-    /// listing the folder sees the old file or the new one, never both. Returns whether the
-    /// partition changed.
+    /// remove it when `df` is `None` or empty. The new rows go to a new file; the old files
+    /// leave the table with this commit and stay for readers of older versions until vacuumed.
+    /// Returns whether the partition changed.
     pub fn replace_partition(&mut self, table: &TableDef, day: NaiveDate, df: Option<DataFrame>) -> Result<bool> {
-        const NAME: &str = "data.parquet";
         let encoded = match df {
             Some(mut df) if df.height() > 0 => {
                 let bytes = write_parquet(&mut df).context(format!("encode {}", table.name))?;
@@ -126,75 +120,71 @@ impl Txn {
             }
             _ => None,
         };
-        let parts = self.manifest.tables.entry(table.name.to_string()).or_default();
-        let old = parts.remove(&day).unwrap_or_default();
+        let old = self.manifest.tables.get(table.name).and_then(|p| p.get(&day)).cloned().unwrap_or_default();
         if let (Some((_, bytes)), [only]) = (&encoded, old.as_slice()) {
-            if only.file == NAME && only.hash == Some(content_hash(bytes)) {
+            if only.hash == Some(content_hash(bytes)) {
                 // Recomputed to the same bytes: leave the file alone.
-                parts.insert(day, old);
                 return Ok(false);
             }
         }
-        let changed = encoded.is_some() || !old.is_empty();
-        for file in &old {
-            if file.file != NAME || encoded.is_none() {
-                self.removes.push(table.file_key(day, &file.file));
-            }
+        if encoded.is_none() && old.is_empty() {
+            return Ok(false);
         }
-        if let Some((rows, bytes)) = encoded {
-            let file = DataFile { file: NAME.to_string(), rows, bytes: bytes.len() as u64, hash: Some(content_hash(&bytes)) };
+        for file in &old {
+            self.remove_object(table.file_key(day, &file.file), file.bytes);
+        }
+        let name = encoded.as_ref().map(|_| self.new_file_name());
+        let parts = self.manifest.tables.entry(table.name.to_string()).or_default();
+        parts.remove(&day);
+        if let (Some((rows, bytes)), Some(name)) = (encoded, name) {
+            let file = DataFile { file: name.clone(), rows, bytes: bytes.len() as u64, hash: Some(content_hash(&bytes)) };
             parts.insert(day, vec![file]);
-            self.staged.push((table.file_key(day, NAME), bytes));
+            self.written.push((table.file_key(day, &name), bytes));
         }
         if parts.is_empty() {
             self.manifest.tables.remove(table.name);
         }
-        Ok(changed)
+        Ok(true)
     }
 
-    /// Publish an object at `key` with this transaction (bookkeeping files such as key segments).
+    /// Write a bookkeeping file (key segments, source state) with this transaction; `key` must
+    /// come from [`Txn::new_key`].
     pub fn put_object(&mut self, key: String, bytes: Bytes) {
-        self.staged.push((key, bytes));
+        self.written.push((key, bytes));
     }
 
-    /// Delete the object at `key` when this transaction publishes.
-    pub fn remove_object(&mut self, key: String) {
-        self.removes.push(key);
+    /// Take the file at `key` (of `bytes` bytes, 0 when unknown) out of the warehouse with this
+    /// commit; `vacuum` deletes it once the retention has passed.
+    pub fn remove_object(&mut self, key: String, bytes: u64) {
+        self.manifest.removed.insert(key, Removed { at: Utc::now(), bytes });
     }
 
-    /// Stage, commit and publish; `change` is what it changes in the committed state it began
-    /// from. Returns the new committed state.
-    pub(super) fn commit(self, location: &Location, change: ManifestChange) -> Result<Manifest> {
+    /// Write the files, then create the log entry of this version, which is the commit: it
+    /// fails when another writer committed this version first, and then nothing of this
+    /// transaction is visible. `change` is what it changes in the state it began from.
+    /// Returns the new committed state and when it was committed.
+    pub(super) fn commit(self, location: &Location, change: ManifestChange, command: &str) -> Result<(Manifest, DateTime<Utc>)> {
         let version = self.manifest.version;
-        let staging = staging_folder(version);
-        let mut moves = Vec::with_capacity(self.staged.len());
-        let mut uploads = Vec::with_capacity(self.staged.len());
-        // Staged files sit side by side, not in a copy of the table folders: on local disk every
-        // folder is an inode to allocate (and an empty folder left behind) per transaction.
-        for (i, (key, bytes)) in self.staged.into_iter().enumerate() {
-            let staged_key = format!("{staging}/{i}-{}", key.rsplit('/').next().unwrap_or(&key));
-            moves.push((staged_key.clone(), key));
-            uploads.push((staged_key, bytes));
+        let keys: Vec<String> = self.written.iter().map(|(k, _)| k.clone()).collect();
+        location.put_many(self.written)?;
+        // On local disk the data reaches the disk before the entry that makes it count: a
+        // power loss leaves this version or the one before.
+        location.sync(&keys)?;
+        fault::point("written");
+        let committed_at = Utc::now();
+        let entry =
+            LogEntry { version, committed_at: Some(committed_at), command: Some(command.to_string()), change, ..Default::default() };
+        if !log::append(location, &entry)? {
+            return Err(Error::Conflict(format!(
+                "another pipelake job committed version {version} of {} first (a job that lost its lease, or two jobs at once): nothing of this job's last transaction is visible; run it again",
+                location.url()
+            )));
         }
-        let staged_keys: Vec<String> = uploads.iter().map(|(k, _)| k.clone()).collect();
-        location.put_many(uploads)?;
-        // On local disk the data reaches the disk before the record that makes it count, and
-        // the record before anyone is told: a power loss leaves this version or the one before.
-        location.sync(&staged_keys)?;
-        fault::point("staged");
-
-        let record = TxnRecord { version, moves, removes: self.removes, change, manifest: None };
-        let json = serde_json::to_vec(&record).map_err(|e| Error::bookkeeping(TXN_DIR, e))?;
-        if !location.put_if_absent(&txn_key(version), Bytes::from(json))? {
-            return Err(Error::bookkeeping(
-                txn_key(version),
-                "another pipelake process committed the same version: run one job at a time per warehouse",
-            ));
-        }
-        location.sync(&[txn_key(version)])?;
         fault::point("committed");
-        publish(location, &record, &self.manifest)?;
-        Ok(self.manifest)
+        if version.is_multiple_of(CHECKPOINT_EVERY) {
+            log::checkpoint(location, &self.manifest)?;
+        }
+        Ok((self.manifest, committed_at))
     }
 }
 
@@ -220,148 +210,10 @@ fn content_hash(bytes: &[u8]) -> u64 {
     h.finish()
 }
 
-fn txn_key(version: u64) -> String {
-    format!("{TXN_DIR}/{version:020}.json")
-}
-
-fn log_key(version: u64) -> String {
-    format!("{LOG_DIR}/{version:020}.json")
-}
-
-/// The versions in the log, in order, with their keys.
-fn log_entries(location: &Location) -> Result<Vec<(u64, String)>> {
-    let mut entries: Vec<(u64, String)> = location
-        .list(LOG_DIR)?
-        .into_iter()
-        .filter_map(|m| {
-            let key = m.location.to_string();
-            let version = key.rsplit('/').next()?.strip_suffix(".json")?.parse().ok()?;
-            Some((version, key))
-        })
-        .collect();
-    entries.sort();
-    Ok(entries)
-}
-
-/// Where a transaction stages its files before it commits.
-fn staging_folder(version: u64) -> String {
-    format!("{STAGING_DIR}/{version:020}")
-}
-
-/// Move staged files into place, delete what the transaction removes, move the record to the
-/// log (now readers see the change; `manifest` is the state after it), checkpoint every
-/// [`CHECKPOINT_EVERY`] versions, clean up. Every step can be repeated: a second publish of
-/// the same record changes nothing.
-fn publish(location: &Location, record: &TxnRecord, manifest: &Manifest) -> Result<()> {
-    for (staged, target) in &record.moves {
-        match location.rename(staged, target) {
-            // Already moved by an earlier, interrupted publish.
-            Err(Error::Store { source: object_store::Error::NotFound { .. }, .. }) => {}
-            other => other?,
-        }
-        fault::point("publishing");
-    }
-    fault::point("published");
-    let targets: Vec<String> = record.moves.iter().map(|(_, target)| target.clone()).collect();
-    location.sync_folders(&targets)?;
-    location.delete_many(&record.removes)?;
-    location.rename(&txn_key(record.version), &log_key(record.version))?;
-    location.sync_folders(&[log_key(record.version)])?;
-    fault::point("manifest");
-    // The first version too, so that a new warehouse has a manifest.json to look at early on.
-    if record.version.is_multiple_of(CHECKPOINT_EVERY) || record.version == 1 {
-        let json = serde_json::to_vec_pretty(manifest).map_err(|e| Error::bookkeeping(MANIFEST_KEY, e))?;
-        location.put(MANIFEST_KEY, Bytes::from(json))?;
-        let covered: Vec<String> = log_entries(location)?.into_iter().filter(|(v, _)| *v <= record.version).map(|(_, key)| key).collect();
-        location.delete_many(&covered)?;
-    }
-    let staging = staging_folder(record.version);
-    let leftovers: Vec<String> = location.list(&staging)?.into_iter().map(|m| m.location.to_string()).collect();
-    location.delete_many(&leftovers)?;
-    location.remove_empty_folder(&staging);
-    Ok(())
-}
-
-/// The committed manifest as it stands, without touching anything (for readers): the last
-/// checkpoint with the logged changes after it.
-pub(super) fn load(location: &Location) -> Result<Manifest> {
-    // A writer checkpointing meanwhile deletes log entries this reader was about to read: the
-    // new checkpoint has them, so read again.
-    for _ in 0..5 {
-        let mut manifest: Manifest = match location.get_opt(MANIFEST_KEY)? {
-            Some(bytes) => serde_json::from_slice(&bytes).map_err(|e| Error::bookkeeping(location.display(MANIFEST_KEY), e))?,
-            None => Manifest::default(),
-        };
-        let newer: Vec<String> = log_entries(location)?.into_iter().filter(|(v, _)| *v > manifest.version).map(|(_, key)| key).collect();
-        let mut complete = true;
-        for (key, bytes) in newer.iter().zip(location.get_many(&newer)) {
-            let bytes = match bytes {
-                Ok(bytes) => bytes,
-                // Deleted by a checkpoint since the listing.
-                Err(Error::Store { source: object_store::Error::NotFound { .. }, .. }) => {
-                    complete = false;
-                    break;
-                }
-                Err(e) => return Err(e),
-            };
-            let record: TxnRecord = serde_json::from_slice(&bytes).map_err(|e| Error::bookkeeping(location.display(key), e))?;
-            if record.version != manifest.version + 1 {
-                complete = false;
-                break;
-            }
-            change_of(&record, &manifest).apply_to(&mut manifest);
-        }
-        if complete {
-            return Ok(manifest);
-        }
-    }
-    Err(Error::bookkeeping(location.display(LOG_DIR), "the log kept changing while read, or misses a version"))
-}
-
-/// What a record changes on top of `base` (records of older versions hold the whole manifest).
-fn change_of(record: &TxnRecord, base: &Manifest) -> ManifestChange {
-    match &record.manifest {
-        Some(whole) => ManifestChange::between(base, whole),
-        None => record.change.clone(),
-    }
-}
-
-/// Load the committed state, publishing a committed transaction a killed run left behind and
-/// discarding staged files of uncommitted ones.
-pub(super) fn recover(location: &Location) -> Result<Manifest> {
-    let mut manifest = load(location)?;
-    let mut records: Vec<String> = location.list(TXN_DIR)?.into_iter().map(|m| m.location.to_string()).collect();
-    records.sort();
-    for key in records {
-        let bytes = location.get(&key)?;
-        let record: TxnRecord = serde_json::from_slice(&bytes).map_err(|e| Error::bookkeeping(location.display(&key), e))?;
-        if record.version == manifest.version + 1 {
-            tracing::warn!(version = record.version, "finishing a transaction an interrupted run committed");
-            change_of(&record, &manifest).apply_to(&mut manifest);
-            publish(location, &record, &manifest)?;
-        } else if record.version <= manifest.version {
-            location.delete(&key)?;
-        } else {
-            return Err(Error::bookkeeping(
-                location.display(&key),
-                format!("transaction {} follows manifest version {}", record.version, manifest.version),
-            ));
-        }
-    }
-    let orphans: Vec<String> = location.list(STAGING_DIR)?.into_iter().map(|m| m.location.to_string()).collect();
-    if !orphans.is_empty() {
-        tracing::info!(files = orphans.len(), "removing files staged by an interrupted run");
-        location.delete_many(&orphans)?;
-    }
-    // The folders of transactions killed after their files were moved or deleted.
-    location.remove_empty_folders(STAGING_DIR);
-    Ok(manifest)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::warehouse::{ObjectRecord, Warehouse};
+    use crate::warehouse::{AsOf, ObjectRecord, Warehouse};
 
     fn location(dir: &std::path::Path) -> Location {
         let runtime = std::sync::Arc::new(tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap());
@@ -370,7 +222,11 @@ mod tests {
 
     fn writer(dir: &std::path::Path) -> Warehouse {
         let second = std::time::Duration::from_secs(1);
-        Warehouse::open_for_writing(location(dir), "test", second, second * 60).unwrap()
+        Warehouse::open_for_writing(location(dir), vec![], "test", second, second * 60).unwrap()
+    }
+
+    fn reader(dir: &std::path::Path, at: Option<AsOf>) -> Result<Warehouse> {
+        Warehouse::open_read_only(location(dir), vec![], at)
     }
 
     fn ingested(txn: &mut Txn, key: String) {
@@ -390,7 +246,7 @@ mod tests {
     }
 
     #[test]
-    fn commits_log_their_change_and_checkpoints_keep_the_log_short() {
+    fn commits_log_their_change_and_readers_build_any_version_from_a_checkpoint() {
         let dir = tempfile::tempdir().unwrap();
         let mut warehouse = writer(dir.path());
         for i in 0..150 {
@@ -398,39 +254,81 @@ mod tests {
             ingested(&mut txn, format!("k{i}"));
             warehouse.commit(txn).unwrap();
             if i % 37 == 0 || i == 127 || i == 128 {
-                let read = Warehouse::open_read_only(location(dir.path())).unwrap();
-                assert_eq!(read.manifest(), warehouse.manifest(), "a reader after version {}", i + 1);
+                assert_eq!(reader(dir.path(), None).unwrap().manifest(), warehouse.manifest(), "a reader after version {}", i + 1);
             }
         }
-        let logged = log_entries(&location(dir.path())).unwrap();
-        assert_eq!(logged.iter().map(|(v, _)| *v).collect::<Vec<_>>(), (129..=150).collect::<Vec<_>>());
+        let log = log::Log::list(&location(dir.path())).unwrap();
+        assert_eq!(log.entries.keys().copied().collect::<Vec<_>>(), (1..=150).collect::<Vec<_>>(), "nothing is deleted but by vacuum");
+        assert_eq!(log.checkpoints.keys().copied().collect::<Vec<_>>(), vec![64, 128]);
         // Each entry holds one object, not the 150 before it.
-        let last = std::fs::read(dir.path().join(&logged[logged.len() - 1].1)).unwrap();
+        let last = std::fs::read(dir.path().join(&log.entries[&150])).unwrap();
         assert!(last.len() < 1000, "{} bytes", last.len());
-        let checkpoint: Manifest = serde_json::from_slice(&std::fs::read(dir.path().join(MANIFEST_KEY)).unwrap()).unwrap();
-        assert_eq!(checkpoint.version, 128);
+        // Time travel: every version, from the checkpoint below it or from the start.
+        for v in [1, 63, 64, 100, 150] {
+            let old = reader(dir.path(), Some(AsOf::Version(v))).unwrap();
+            assert_eq!(old.manifest().version, v);
+            assert_eq!(old.manifest().objects["telemetry"].len() as u64, v);
+        }
+        assert!(reader(dir.path(), Some(AsOf::Version(151))).is_err());
         drop(warehouse);
         assert_eq!(writer(dir.path()).manifest().objects["telemetry"].len(), 150);
     }
 
     #[test]
-    fn a_committed_record_of_the_whole_manifest_is_still_published() {
-        // Records written before changes were logged carry the whole new manifest.
+    fn a_commit_that_lost_its_version_to_another_writer_fails_and_shows_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut warehouse = writer(dir.path());
+        let mut txn = warehouse.begin();
+        ingested(&mut txn, "first".into());
+        warehouse.commit(txn).unwrap();
+        // This job builds version 2 ...
+        let mut txn = warehouse.begin();
+        ingested(&mut txn, "mine".into());
+        let key = txn.new_key("_pipelake/state/test", ".bin");
+        txn.put_object(key, Bytes::from_static(b"mine"));
+        // ... while another job (that took over the lease) commits version 2 first.
+        let mut theirs = warehouse.manifest().clone();
+        theirs.version = 2;
+        let mut other = Txn::new(warehouse.manifest().clone());
+        ingested(&mut other, "theirs".into());
+        let change = ManifestChange::between(warehouse.manifest(), other.manifest());
+        let entry = LogEntry { version: 2, change, ..Default::default() };
+        assert!(log::append(&location(dir.path()), &entry).unwrap());
+
+        let err = warehouse.commit(txn).unwrap_err();
+        assert!(matches!(err, Error::Conflict(_)), "{err}");
+        let seen = reader(dir.path(), None).unwrap();
+        assert_eq!(seen.manifest().version, 2);
+        assert!(seen.manifest().objects["telemetry"].contains_key("theirs"));
+        assert!(!seen.manifest().objects["telemetry"].contains_key("mine"), "nothing of the loser is visible");
+    }
+
+    #[test]
+    fn a_transaction_the_first_layout_committed_but_did_not_publish_is_finished() {
         let dir = tempfile::tempdir().unwrap();
         let mut warehouse = writer(dir.path());
         let mut txn = warehouse.begin();
         ingested(&mut txn, "old".into());
         warehouse.commit(txn).unwrap();
-        let mut next = warehouse.manifest().clone();
-        next.version += 1;
+        drop(warehouse);
+        // The first layout's record of version 2: one file staged, to be moved into place.
+        let mut next = reader(dir.path(), None).unwrap().manifest().clone();
+        next.version = 2;
         let old = next.objects["telemetry"]["old"].clone();
         next.objects.get_mut("telemetry").unwrap().insert("killed".into(), old);
-        let record =
-            TxnRecord { version: next.version, moves: vec![], removes: vec![], change: Default::default(), manifest: Some(next.clone()) };
-        drop(warehouse);
-        location(dir.path()).put(&txn_key(next.version), Bytes::from(serde_json::to_vec(&record).unwrap())).unwrap();
+        let staged = dir.path().join("_pipelake/staging/00000000000000000002/0-x.bin");
+        std::fs::create_dir_all(staged.parent().unwrap()).unwrap();
+        std::fs::write(&staged, b"x").unwrap();
+        let record = serde_json::json!({"version": 2, "moves": [["_pipelake/staging/00000000000000000002/0-x.bin", "_pipelake/state/x.bin"]],
+            "removes": [], "manifest": next});
+        std::fs::create_dir_all(dir.path().join("_pipelake/txn")).unwrap();
+        std::fs::write(dir.path().join("_pipelake/txn/00000000000000000002.json"), record.to_string()).unwrap();
+        // A reader does not see it until a writer finishes it.
+        assert_eq!(reader(dir.path(), None).unwrap().manifest().version, 1);
         assert_eq!(writer(dir.path()).manifest(), &next);
-        assert_eq!(Warehouse::open_read_only(location(dir.path())).unwrap().manifest(), &next);
+        assert_eq!(reader(dir.path(), None).unwrap().manifest(), &next);
+        assert_eq!(std::fs::read(dir.path().join("_pipelake/state/x.bin")).unwrap(), b"x");
+        assert!(!dir.path().join("_pipelake/txn").exists() && !dir.path().join("_pipelake/staging").exists());
     }
 
     fn frame(days: &[i32]) -> DataFrame {

@@ -26,7 +26,10 @@ use crate::warehouse::{columns, KeyIndex, TableDef, TableKind, Txn, Warehouse};
 /// Dedup index of message fingerprints: a redelivered message counts once.
 const KEY_INDEX: &str = "perf_messages";
 /// Commits' first landing days and the landing order of messages.
-const STATE_KEY: &str = "_pipelake/state/perf_commits.json.zst";
+/// The state's name in the manifest's `state_segments` (one segment: the whole state).
+const STATE_NAME: &str = "perf_commits";
+/// Where the first layout kept the state, rewritten in place; read until the next save.
+const LEGACY_STATE_KEY: &str = "_pipelake/state/perf_commits.json.zst";
 
 /// One row per test figure of a message.
 pub static PERF_SAMPLES: TableDef = TableDef {
@@ -91,7 +94,18 @@ impl Source for PerfSource {
             outcome.append(txn, vec![(&PERF_SAMPLES, rows.frame().context("build perf_samples rows")?)])?;
         }
         if state.changed {
-            txn.put_object(STATE_KEY.to_string(), state.encode()?);
+            // A new object each time, the old one out with this commit.
+            let key = txn.new_key(&format!("_pipelake/state/{STATE_NAME}"), ".json.zst");
+            let old = match txn.manifest().state_segments.get(STATE_NAME) {
+                Some(keys) => keys.clone(),
+                None if ctx.warehouse.location().exists(LEGACY_STATE_KEY)? => vec![LEGACY_STATE_KEY.to_string()],
+                None => Vec::new(),
+            };
+            for old in old {
+                txn.remove_object(old, 0);
+            }
+            txn.put_object(key.clone(), state.encode()?);
+            txn.manifest_mut().state_segments.insert(STATE_NAME.to_string(), vec![key]);
         }
         Ok(outcome)
     }
@@ -117,14 +131,18 @@ struct State {
 
 impl State {
     fn load(warehouse: &Warehouse) -> Result<State> {
-        let Some(bytes) = warehouse.location().get_opt(STATE_KEY)? else { return Ok(State::default()) };
-        let json = zstd::decode_all(&bytes[..]).map_err(|e| Error::bookkeeping(STATE_KEY, e))?;
-        serde_json::from_slice(&json).map_err(|e| Error::bookkeeping(STATE_KEY, e))
+        let key = match warehouse.manifest().state_segments.get(STATE_NAME) {
+            Some(keys) => keys.first().cloned().unwrap_or_default(),
+            None => LEGACY_STATE_KEY.to_string(),
+        };
+        let Some(bytes) = warehouse.location().get_opt(&key)? else { return Ok(State::default()) };
+        let json = zstd::decode_all(&bytes[..]).map_err(|e| Error::bookkeeping(&key, e))?;
+        serde_json::from_slice(&json).map_err(|e| Error::bookkeeping(&key, e))
     }
 
     fn encode(&self) -> Result<bytes::Bytes> {
-        let json = serde_json::to_vec(self).map_err(|e| Error::bookkeeping(STATE_KEY, e))?;
-        zstd::bulk::compress(&json, 3).map(bytes::Bytes::from).map_err(|e| Error::bookkeeping(STATE_KEY, e))
+        let json = serde_json::to_vec(self).map_err(|e| Error::bookkeeping(STATE_NAME, e))?;
+        zstd::bulk::compress(&json, 3).map(bytes::Bytes::from).map_err(|e| Error::bookkeeping(STATE_NAME, e))
     }
 
     fn place(&mut self, commit: &str, landed: NaiveDate) -> Placed {

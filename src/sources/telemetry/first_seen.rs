@@ -99,17 +99,18 @@ impl FirstSeen {
         }
         let mut segments = txn.manifest().state_segments.get(STATE_NAME).cloned().unwrap_or_default();
         let entries: Vec<(u128, i32)> = if self.rewrite || segments.len() + 1 > MAX_SEGMENTS {
+            // Sizes unknown here (not read again): 0.
             for key in segments.drain(..) {
-                txn.remove_object(key);
+                txn.remove_object(key, 0);
             }
             if self.rewrite {
-                txn.remove_object(LEGACY_KEY.to_string());
+                txn.remove_object(LEGACY_KEY.to_string(), 0);
             }
             self.first.iter().map(|(id, day)| (*id, *day)).collect()
         } else {
             self.changed.iter().map(|id| (*id, self.first[id])).collect()
         };
-        let key = format!("_pipelake/state/{STATE_NAME}/{:020}.bin.zst", txn.version());
+        let key = txn.new_key(&format!("_pipelake/state/{STATE_NAME}"), ".bin.zst");
         txn.put_object(key.clone(), encode(&entries, &key)?);
         segments.push(key);
         txn.manifest_mut().state_segments.insert(STATE_NAME.to_string(), segments);
@@ -159,7 +160,7 @@ mod tests {
         let runtime = std::sync::Arc::new(tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap());
         let location = crate::lake::Location::open(dir.to_str().unwrap(), true, runtime).unwrap();
         let second = std::time::Duration::from_secs(1);
-        Warehouse::open_for_writing(location, "test", second, second * 60).unwrap()
+        Warehouse::open_for_writing(location, vec![], "test", second, second * 60).unwrap()
     }
 
     fn segments(warehouse: &Warehouse) -> Vec<String> {
@@ -200,7 +201,12 @@ mod tests {
         let mut txn = warehouse.begin();
         state.save(&mut txn).unwrap();
         warehouse.commit(txn).unwrap();
+        // Out of the warehouse with that commit; on disk for older readers until vacuumed.
+        assert!(warehouse.manifest().removed.contains_key(LEGACY_KEY));
+        assert!(warehouse.location().get_opt(LEGACY_KEY).unwrap().is_some());
+        warehouse.vacuum(0, false).unwrap();
         assert_eq!(warehouse.location().get_opt(LEGACY_KEY).unwrap(), None);
+        assert!(warehouse.manifest().removed.is_empty());
         assert_eq!(segments(&warehouse).len(), 1);
         assert_eq!(FirstSeen::load(&warehouse).unwrap().first, state.first);
     }
