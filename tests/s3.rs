@@ -49,6 +49,11 @@ fn s3_lake_and_warehouse_give_the_same_tables_as_local_disk() {
     local.generate(2, 150);
     local.ok(&run);
 
+    // A query fetches the files of the tables it names, and only those, into its cache.
+    let cached = |table: &str| common::files(&work.path().join("cache")).iter().filter(|f| f.contains(&format!("/{table}/date="))).count();
+    s3_ok(&server, work.path(), &["query", "SELECT count(*) FROM pipeline_daily", "--format", "csv"]);
+    assert!(cached("pipeline_daily") > 0);
+    assert_eq!(cached("pipelines") + cached("telemetry_checkins"), 0, "tables the query does not name are not fetched");
     for sql in TABLE_QUERIES {
         let on_s3 = s3_ok(&server, work.path(), &["query", sql, "--format", "csv"]);
         let on_disk = local.ok(&["query", sql, "--format", "csv"]);

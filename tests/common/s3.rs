@@ -65,6 +65,8 @@ impl S3Server {
             .env_remove("PIPELAKE_FAULT")
             .env_remove("PIPELAKE_HOLD")
             .env("PIPELAKE_LOG", "warn")
+            // Queries cache the warehouse's files here, not in the user's ~/.cache.
+            .env("XDG_CACHE_HOME", dir.join("cache"))
             .envs(self.env())
             .args(["--raw", "s3://lake/raw", "--warehouse", "s3://lake/warehouse"])
             .args(args);
