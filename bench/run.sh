@@ -42,12 +42,14 @@ P=$(BENCH_RESET="rm -rf $OUT/pipelake; sync" measure pipelake -- "$PIPELAKE" --r
 D=$(BENCH_RESET="rm -rf $OUT/duckdb; mkdir -p $OUT/duckdb; sync" RAW=$DATA OUT=$OUT/duckdb measure duckdb -- "$DUCKDB" -c ".read $PEERS/duckdb_pipelines.sql")
 Y=$(BENCH_RESET="rm -rf $OUT/polars; mkdir -p $OUT/polars; sync" measure polars -- "$VENV/bin/python" "$PEERS/polars_pipelines.py" "$DATA" "$OUT/polars")
 
-# Same results: pipelines rows and every pipeline_daily percentile against the DuckDB peer.
+# Same results: pipelines rows and every pipeline_daily percentile against the DuckDB peer, ours
+# read through the catalog pipelake publishes (the committed files, not a glob of the folders).
 CHECK=$("$DUCKDB" -csv -noheader -c "
-  WITH ours AS (SELECT * FROM read_parquet('$OUT/pipelake/pipeline_daily/*/*.parquet', hive_partitioning = true)),
+  ATTACH '$OUT/pipelake/pipelake.duckdb' AS pl (READ_ONLY);
+  WITH ours AS (SELECT * FROM pl.pipeline_daily),
        peer AS (SELECT * FROM read_parquet('$OUT/duckdb/pipeline_daily/*/*.parquet', hive_partitioning = true))
   SELECT
-    (SELECT count(*) FROM read_parquet('$OUT/pipelake/pipelines/*/*.parquet')) AS ours_rows,
+    (SELECT count(*) FROM pl.pipelines) AS ours_rows,
     (SELECT count(*) FROM read_parquet('$OUT/duckdb/pipelines/*/*.parquet')) AS peer_rows,
     (SELECT count(*) FROM ours) AS ours_groups,
     (SELECT count(*) FROM peer) AS peer_groups,

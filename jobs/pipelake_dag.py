@@ -1,7 +1,8 @@
 """Airflow DAG: the pipelake nightly job, one run per day.
 
 `pipelake run --date {{ ds }}` ingests whatever raw objects are new, re-summarises every day
-they touched plus the run's own day, and prunes raw data past retention. A backfill is
+they touched plus the run's own day, prunes raw data past retention and vacuums files out of
+the warehouse for longer than vacuum_retention_days. A backfill is
 `airflow dags backfill pipelake_nightly -s 2026-10-01 -e 2026-10-31` (one run per day) or one
 `pipelake run --from 2026-10-01 --to 2026-10-31`.
 """

@@ -188,9 +188,16 @@ fn a_second_identical_run_writes_no_file_and_no_version() {
     lake.generate(2, 100);
     lake.ok(&["run", "--from", "2026-10-01", "--to", "2026-10-02"]);
     let before: BTreeSet<String> = files(&lake.warehouse()).into_iter().filter(|f| !f.ends_with("writer.lock")).collect();
+    let catalog = || std::fs::metadata(lake.warehouse().join("pipelake.duckdb")).unwrap().modified().unwrap();
+    let published = catalog();
     lake.ok(&["run", "--from", "2026-10-01", "--to", "2026-10-02"]);
     let after: BTreeSet<String> = files(&lake.warehouse()).into_iter().filter(|f| !f.ends_with("writer.lock")).collect();
     assert_eq!(after, before);
+    assert_eq!(catalog(), published, "the catalog of the same version is not written again");
+    // Deleted (or left behind by a job killed before publishing it), the next job writes it.
+    std::fs::remove_file(lake.warehouse().join("pipelake.duckdb")).unwrap();
+    lake.ok(&["ingest"]);
+    assert_eq!(counts_in_catalog(&lake.warehouse()), Some(counts_at(&lake, None)));
 }
 
 /// Copy a folder tree (fixtures are read-only in the checkout's spirit).

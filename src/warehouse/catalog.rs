@@ -71,6 +71,18 @@ impl Warehouse {
         sql
     }
 
+    /// Whether the catalog on disk was published after the newest commit (a job killed between
+    /// the two leaves it older).
+    pub(super) fn catalog_is_current(&self) -> bool {
+        let Some(root) = self.location.local_root() else { return true };
+        let modified = |path: PathBuf| std::fs::metadata(path).and_then(|m| m.modified()).ok();
+        match (modified(root.join(CATALOG)), modified(root.join(log_key(self.manifest.version)))) {
+            (Some(catalog), Some(commit)) => catalog >= commit,
+            (Some(_), None) => self.manifest.version == 0,
+            (None, _) => false,
+        }
+    }
+
     /// Hand the catalog of the committed version to the publisher (local disk only).
     pub(super) fn publish_catalog(&self) {
         let (Some(publisher), Some(root)) = (&self.publisher, self.location.local_root()) else { return };
