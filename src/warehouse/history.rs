@@ -151,3 +151,18 @@ fn describe(change: &ManifestChange, base: &Manifest, commit: &mut Commit) {
     commit.files_removed = change.removed.values().filter(|r| r.is_some()).count();
     commit.files_vacuumed = change.removed.values().filter(|r| r.is_none()).count();
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn as_of_takes_a_version_a_time_with_its_offset_or_the_end_of_a_day() {
+        assert_eq!("42".parse::<AsOf>(), Ok(AsOf::Version(42)));
+        let t = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+        assert_eq!("2026-10-01T12:00:00+02:00".parse::<AsOf>(), Ok(AsOf::Time(t("2026-10-01T10:00:00Z"))));
+        assert_eq!("2026-10-01".parse::<AsOf>(), Ok(AsOf::Time(t("2026-10-01T23:59:59.999999Z"))));
+        assert!("yesterday".parse::<AsOf>().unwrap_err().contains("neither a version"));
+        assert!("-1".parse::<AsOf>().is_err());
+    }
+}
