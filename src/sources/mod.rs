@@ -10,6 +10,7 @@ pub mod ndjson;
 pub mod perf;
 pub mod pipelines;
 pub mod telemetry;
+pub mod webhooks;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
