@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::sync::mpsc;
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use super::log::log_key;
 use super::{TableDef, Warehouse, META_DIR};
@@ -104,6 +105,15 @@ struct Catalog {
 }
 
 impl Catalog {
+    /// Write it, logging a failure: the commit stands, and the next one publishes again.
+    fn publish(&self) {
+        match self.write() {
+            Ok(()) => tracing::debug!(version = self.version, "catalog published"),
+            Err(e) => tracing::error!(version = self.version, error = %e, "could not publish the catalog"),
+        }
+        crate::fault::point("catalog");
+    }
+
     /// Write the catalog whole under a new name, then rename it over the old one, so that a
     /// dashboard opening it sees the previous version or this one. Skipped when a newer
     /// version was committed meanwhile (by a job that took over), whose own catalog must win.
@@ -130,9 +140,13 @@ impl Catalog {
     }
 }
 
-/// Writes catalogs on a thread of its own, so that a commit does not wait for DuckDB: the
-/// newest version handed over wins, versions committed while one was being written are
-/// skipped. Dropping it waits for the last one.
+/// How often, at most, a job publishes the catalog while it commits: a catalog takes DuckDB a
+/// while to write, and a run commits every batch.
+const PUBLISH_EVERY: Duration = Duration::from_secs(5);
+
+/// Writes catalogs on a thread of its own, so that a commit does not wait for DuckDB: at most
+/// one every [`PUBLISH_EVERY`], of the newest version handed over (the versions in between are
+/// skipped), and the job's last version when it ends: dropping the publisher waits for it.
 pub(super) struct Publisher {
     jobs: Option<mpsc::Sender<Catalog>>,
     thread: Option<JoinHandle<()>>,
@@ -149,16 +163,32 @@ impl Publisher {
         }
         let (jobs, queue) = mpsc::channel::<Catalog>();
         let thread = std::thread::spawn(move || {
-            while let Ok(mut catalog) = queue.recv() {
-                while let Ok(newer) = queue.try_recv() {
-                    catalog = newer;
+            let mut pending: Option<Catalog> = None;
+            let mut last_written: Option<Instant> = None;
+            loop {
+                let wait = last_written.map_or(Duration::ZERO, |t| PUBLISH_EVERY.saturating_sub(t.elapsed()));
+                let next = match &pending {
+                    None => queue.recv().map_err(|_| mpsc::RecvTimeoutError::Disconnected),
+                    Some(_) if !wait.is_zero() => queue.recv_timeout(wait),
+                    Some(_) => Err(mpsc::RecvTimeoutError::Timeout),
+                };
+                match next {
+                    // The newest version wins.
+                    Ok(catalog) => pending = Some(catalog),
+                    Err(mpsc::RecvTimeoutError::Timeout) => {
+                        if let Some(catalog) = pending.take() {
+                            catalog.publish();
+                            last_written = Some(Instant::now());
+                        }
+                    }
+                    // The job is done: its last version now.
+                    Err(mpsc::RecvTimeoutError::Disconnected) => {
+                        if let Some(catalog) = pending.take() {
+                            catalog.publish();
+                        }
+                        return;
+                    }
                 }
-                match catalog.write() {
-                    Ok(()) => tracing::debug!(version = catalog.version, "catalog published"),
-                    // The commit stands; the next commit or job publishes the catalog again.
-                    Err(e) => tracing::error!(version = catalog.version, error = %e, "could not publish the catalog"),
-                }
-                crate::fault::point("catalog");
             }
         });
         Publisher { jobs: Some(jobs), thread: Some(thread) }

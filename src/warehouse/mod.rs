@@ -75,7 +75,7 @@ impl Warehouse {
         let publisher = location.local_root().map(catalog::Publisher::start);
         let warehouse = Warehouse { location, manifest, committed_at, tables, writer: Some((writer, command.to_string())), publisher };
         // The catalog of a job killed between its commit and its catalog.
-        if !warehouse.catalog_is_current() {
+        if warehouse.manifest.version > 0 && !warehouse.catalog_is_current() {
             warehouse.publish_catalog();
         }
         Ok(warehouse)
