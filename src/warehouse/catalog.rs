@@ -1,5 +1,5 @@
 //! The views over one committed version, and the catalog `<warehouse>/pipelake.duckdb` that
-//! every commit on local disk publishes: one small DuckDB database whose views name exactly the
+//! every writing job on local disk publishes as it commits: one small DuckDB database whose views name exactly the
 //! files of the newest version, for dashboards and anyone's own DuckDB (`duckdb -readonly`).
 
 use std::fmt::Write as _;
