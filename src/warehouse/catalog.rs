@@ -1,6 +1,7 @@
 //! The views over one committed version, and the catalog `<warehouse>/pipelake.duckdb` that
-//! every writing job on local disk publishes as it commits: one small DuckDB database whose views name exactly the
-//! files of the newest version, for dashboards and anyone's own DuckDB (`duckdb -readonly`).
+//! every writing job on local disk publishes as it commits: one small DuckDB database whose
+//! views name exactly the files of the newest version, for dashboards and anyone's own DuckDB
+//! (`duckdb -readonly`).
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
