@@ -275,6 +275,33 @@ mod tests {
     }
 
     #[test]
+    fn vacuum_drops_the_log_behind_the_checkpoint_of_the_oldest_kept_version() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut warehouse = writer(dir.path());
+        for i in 0..150 {
+            let mut txn = warehouse.begin();
+            ingested(&mut txn, format!("k{i}"));
+            warehouse.commit(txn).unwrap();
+        }
+        // Kept for a week: every version stays readable, nothing goes.
+        assert_eq!(warehouse.vacuum(7, false).unwrap().log_files, 0);
+        assert_eq!(reader(dir.path(), Some(AsOf::Version(3))).unwrap().manifest().version, 3);
+        // Kept for no time: only the newest version must stay readable, built from checkpoint 128.
+        let report = warehouse.vacuum(0, false).unwrap();
+        assert_eq!(report.log_files, 127 + 1, "entries 1-127 and checkpoint 64");
+        let log = log::Log::list(&location(dir.path())).unwrap();
+        assert_eq!(log.checkpoints.keys().copied().collect::<Vec<_>>(), vec![128]);
+        assert_eq!(log.entries.keys().next(), Some(&128));
+        assert_eq!(reader(dir.path(), None).unwrap().manifest(), warehouse.manifest());
+        assert_eq!(reader(dir.path(), Some(AsOf::Version(140))).unwrap().manifest().objects["telemetry"].len(), 140);
+        let gone = reader(dir.path(), Some(AsOf::Version(100))).err().unwrap().to_string();
+        assert!(gone.contains("not kept"), "{gone}");
+        assert_eq!(warehouse.history().unwrap().last().unwrap().version, 128);
+        drop(warehouse);
+        assert_eq!(writer(dir.path()).manifest().objects["telemetry"].len(), 150);
+    }
+
+    #[test]
     fn a_commit_that_lost_its_version_to_another_writer_fails_and_shows_nothing() {
         let dir = tempfile::tempdir().unwrap();
         let mut warehouse = writer(dir.path());
