@@ -4,6 +4,7 @@ export CARGO_TARGET_DIR := env_var_or_default("CARGO_TARGET_DIR", env_var("HOME"
 
 # the whole test suite (what CI runs, after fmt and clippy)
 test:
+    python3 tests/fetch_webhook_examples.py >/dev/null
     cargo test
 
 # fmt, clippy and tests, as CI does

@@ -124,9 +124,23 @@ fn infer_kind(provider: Provider, body: &Map<String, Value>) -> Option<String> {
             } else if has("check_suite") {
                 "check_suite"
             } else if has("pull_request") {
-                "pull_request"
+                // Reviews and their comments carry the pull request too (octokit's examples).
+                if has("comment") {
+                    "pull_request_review_comment"
+                } else if has("review") {
+                    "pull_request_review"
+                } else if has("thread") {
+                    "pull_request_review_thread"
+                } else {
+                    "pull_request"
+                }
             } else if has("issue") {
-                "issues"
+                // A comment carries its issue: it is no issue event.
+                if has("comment") {
+                    "issue_comment"
+                } else {
+                    "issues"
+                }
             } else if has("ref") && has("before") && has("after") {
                 "push"
             } else {
@@ -196,6 +210,8 @@ mod tests {
         assert_eq!(kind(Provider::GitHub, r#"{"deployment":{"id":1}}"#).unwrap(), "deployment");
         assert_eq!(kind(Provider::GitHub, r#"{"workflow_run":{"id":1},"workflow":{}}"#).unwrap(), "workflow_run");
         assert_eq!(kind(Provider::GitHub, r#"{"action":"opened","issue":{"id":1}}"#).unwrap(), "issues");
+        assert_eq!(kind(Provider::GitHub, r#"{"action":"created","issue":{"id":1},"comment":{}}"#).unwrap(), "issue_comment");
+        assert_eq!(kind(Provider::GitHub, r#"{"action":"submitted","pull_request":{},"review":{}}"#).unwrap(), "pull_request_review");
         assert_eq!(kind(Provider::GitLab, r#"{"object_kind":"build","build_id":1}"#).unwrap(), "build");
         assert_eq!(kind(Provider::GitLab, r#"{"event":"Job Hook","payload":{"object_kind":"build"}}"#).unwrap(), "build");
         assert_eq!(kind(Provider::GitLab, r#"{"event":"Merge Request Hook","payload":{}}"#).unwrap(), "merge_request");
