@@ -105,18 +105,20 @@ impl Manifest {
         }
     }
 
-    /// Every file a table or index of this version holds, by key, with its size where known.
-    pub fn live_files<'a>(&'a self, tables: &'a [&'static super::TableDef]) -> impl Iterator<Item = (String, Option<u64>)> + 'a {
+    /// The key of every file a table, dedup index or source state of this version holds.
+    pub fn live_files<'a>(&'a self, tables: &'a [&'static super::TableDef]) -> impl Iterator<Item = String> + 'a {
         let data = tables.iter().flat_map(move |t| {
-            self.tables
-                .get(t.name)
-                .into_iter()
-                .flatten()
-                .flat_map(move |(day, files)| files.iter().map(move |f| (t.file_key(*day, &f.file), Some(f.bytes))))
+            self.tables.get(t.name).into_iter().flatten().flat_map(move |(day, files)| files.iter().map(move |f| t.file_key(*day, &f.file)))
         });
-        let keys = self.key_segments.values().flatten().map(|s| (s.file.clone(), None));
-        let state = self.state_segments.values().flatten().map(|k| (k.clone(), None));
+        let keys = self.key_segments.values().flatten().map(|s| s.file.clone());
+        let state = self.state_segments.values().flatten().cloned();
         data.chain(keys).chain(state)
+    }
+
+    /// Every file this version still answers for: those it holds and those that left it and wait
+    /// for vacuum. Any other file under the warehouse is not this version's (or was vacuumed).
+    pub fn known_files(&self, tables: &[&'static super::TableDef]) -> std::collections::HashSet<String> {
+        self.live_files(tables).chain(self.removed.keys().cloned()).collect()
     }
 
     /// Mark event days of a summary table as needing recomputation.

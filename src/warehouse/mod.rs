@@ -93,10 +93,8 @@ impl Warehouse {
         if version.is_some() {
             // An older version's files are either still in the newest one, or out of it and
             // kept until vacuumed; any other was vacuumed.
-            let newest = log.state_at(&location, None)?;
-            let kept: std::collections::HashSet<String> =
-                newest.live_files(&tables).map(|(k, _)| k).chain(newest.removed.keys().cloned()).collect();
-            let gone = manifest.live_files(&tables).filter(|(k, _)| !kept.contains(k)).count();
+            let kept = log.state_at(&location, None)?.known_files(&tables);
+            let gone = manifest.live_files(&tables).filter(|k| !kept.contains(k)).count();
             if gone > 0 {
                 return Err(Error::usage(format!(
                     "version {} can no longer be read: {gone} of its files were vacuumed (they left the warehouse longer than vacuum_retention_days ago); see `pipelake history`",

@@ -6,7 +6,6 @@
 //! older than the retention so that a job still writing is never touched; and log entries and
 //! checkpoints behind the checkpoint that the oldest kept version is built from.
 
-use std::collections::HashSet;
 use std::time::Duration;
 
 use chrono::Utc;
@@ -93,8 +92,7 @@ impl Warehouse {
         let (expired, _, _, _) = split_removed(&self.manifest, retention);
 
         // Files no transaction committed: listed, since no commit names them.
-        let known: HashSet<String> =
-            self.manifest.live_files(&self.tables).map(|(k, _)| k).chain(self.manifest.removed.keys().cloned()).collect();
+        let known = self.manifest.known_files(&self.tables);
         let mut prefixes: Vec<String> = self.tables.iter().map(|t| format!("{}/", t.dir)).collect();
         prefixes.extend([format!("{META_DIR}/keys/"), format!("{META_DIR}/state/")]);
         let mut uncommitted = Vec::new();
