@@ -245,14 +245,19 @@ mod tests {
         txn.manifest_mut().objects.entry("telemetry".into()).or_default().insert(key, record);
     }
 
+    /// Commit a version that ingested one object.
+    fn commit_one(warehouse: &mut Warehouse, key: String) {
+        let mut txn = warehouse.begin();
+        ingested(&mut txn, key);
+        warehouse.commit(txn).unwrap();
+    }
+
     #[test]
     fn commits_log_their_change_and_readers_build_any_version_from_a_checkpoint() {
         let dir = tempfile::tempdir().unwrap();
         let mut warehouse = writer(dir.path());
         for i in 0..150 {
-            let mut txn = warehouse.begin();
-            ingested(&mut txn, format!("k{i}"));
-            warehouse.commit(txn).unwrap();
+            commit_one(&mut warehouse, format!("k{i}"));
             if i % 37 == 0 || i == 127 || i == 128 {
                 assert_eq!(reader(dir.path(), None).unwrap().manifest(), warehouse.manifest(), "a reader after version {}", i + 1);
             }
@@ -279,9 +284,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut warehouse = writer(dir.path());
         for i in 0..150 {
-            let mut txn = warehouse.begin();
-            ingested(&mut txn, format!("k{i}"));
-            warehouse.commit(txn).unwrap();
+            commit_one(&mut warehouse, format!("k{i}"));
         }
         // Kept for a week: every version stays readable, nothing goes.
         assert_eq!(warehouse.vacuum(7, false).unwrap().log_files, 0);
@@ -305,9 +308,7 @@ mod tests {
     fn a_commit_that_lost_its_version_to_another_writer_fails_and_shows_nothing() {
         let dir = tempfile::tempdir().unwrap();
         let mut warehouse = writer(dir.path());
-        let mut txn = warehouse.begin();
-        ingested(&mut txn, "first".into());
-        warehouse.commit(txn).unwrap();
+        commit_one(&mut warehouse, "first".into());
         // This job builds version 2 ...
         let mut txn = warehouse.begin();
         ingested(&mut txn, "mine".into());
@@ -334,9 +335,7 @@ mod tests {
     fn a_transaction_the_first_layout_committed_but_did_not_publish_is_finished() {
         let dir = tempfile::tempdir().unwrap();
         let mut warehouse = writer(dir.path());
-        let mut txn = warehouse.begin();
-        ingested(&mut txn, "old".into());
-        warehouse.commit(txn).unwrap();
+        commit_one(&mut warehouse, "old".into());
         drop(warehouse);
         // The first layout's record of version 2: one file staged, to be moved into place.
         let mut next = reader(dir.path(), None).unwrap().manifest().clone();
