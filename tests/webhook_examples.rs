@@ -2,10 +2,7 @@
 //! `@octokit/webhooks-examples`, fetched into the cache by `tests/fetch_webhook_examples.py`,
 //! which `.ci/run` calls): every one is read, as an envelope and as a bare body.
 
-use pipelake::sources::webhooks::delivery::{bodies, parse, Provider};
-
-/// The kinds the DORA and CI folds use; a bare body of any other kind must never be taken for one.
-const USED: &[&str] = &["push", "deployment", "deployment_status", "workflow_run", "workflow_job", "issues", "pull_request"];
+use pipelake::sources::webhooks::delivery::{bodies, parse, used_kinds, Provider};
 
 fn examples() -> Vec<(String, Vec<serde_json::Value>)> {
     let dir = std::env::var("PIPELAKE_WEBHOOK_EXAMPLES").unwrap_or_else(|_| {
@@ -23,6 +20,7 @@ fn examples() -> Vec<(String, Vec<serde_json::Value>)> {
 fn every_example_github_publishes_is_read_and_no_other_kind_is_taken_for_a_used_one() {
     let events = examples();
     assert!(events.len() >= 50, "{} events", events.len());
+    let used_kinds = used_kinds(Provider::GitHub);
     let mut read = 0;
     let mut wrong = Vec::new();
     for (event, examples) in &events {
@@ -37,8 +35,8 @@ fn every_example_github_publishes_is_read_and_no_other_kind_is_taken_for_a_used_
             let pretty = serde_json::to_vec_pretty(example).unwrap();
             assert_eq!(bodies(&pretty).len(), 1);
             let inferred = parse(Provider::GitHub, &body).map(|d| d.kind).ok();
-            let used = USED.contains(&event.as_str());
-            if used && inferred.as_deref() != Some(event) || !used && inferred.as_deref().is_some_and(|k| USED.contains(&k)) {
+            let used = used_kinds.contains(&event.as_str());
+            if used && inferred.as_deref() != Some(event) || !used && inferred.as_deref().is_some_and(|k| used_kinds.contains(&k)) {
                 wrong.push(format!("{event} #{n} ({}): read as {inferred:?}", example["action"]));
             }
             read += 1;
@@ -52,4 +50,36 @@ fn every_example_github_publishes_is_read_and_no_other_kind_is_taken_for_a_used_
     let split = bodies(&line);
     assert_eq!(split.len(), pushes.len());
     assert!(split.into_iter().all(|b| parse(Provider::GitHub, b.unwrap()).unwrap().kind == "push"));
+}
+
+#[test]
+fn every_example_of_a_kind_the_folds_read_has_its_repo_its_time_and_a_key() {
+    let mut keys = std::collections::BTreeMap::<String, std::collections::BTreeSet<String>>::new();
+    for (event, examples) in examples() {
+        for (n, example) in examples.iter().enumerate() {
+            let envelope = serde_json::json!({"event": event, "delivery": "x", "payload": example});
+            let delivery = parse(Provider::GitHub, &serde_json::to_vec(&envelope).unwrap()).unwrap();
+            if !delivery.is_used(Provider::GitHub) {
+                assert_eq!(delivery.content_key(Provider::GitHub), None, "{event} #{n}");
+                continue;
+            }
+            let what = format!("{event} #{n} ({})", example["action"]);
+            assert!(delivery.repo(Provider::GitHub).is_some_and(|r| r.contains('/')), "{what}: no repo");
+            let at = delivery.occurred_at(Provider::GitHub).unwrap_or_else(|| panic!("{what}: no time"));
+            assert!(at.timestamp() > 1_200_000_000, "{what}: {at}");
+            let key = delivery.content_key(Provider::GitHub).unwrap_or_else(|| panic!("{what}: no key"));
+            // The same body bare (as a REST backfill or another relay writes it) is the same event.
+            let bare = parse(Provider::GitHub, &serde_json::to_vec(example).unwrap()).unwrap();
+            assert_eq!(bare.content_key(Provider::GitHub), Some(key.clone()), "{what}");
+            keys.entry(event.clone()).or_default().insert(key);
+        }
+    }
+    // Every kind the folds read has examples; distinct events are told apart (GitHub's
+    // deployment examples are all one deployment, with and without an installation).
+    for kind in used_kinds(Provider::GitHub) {
+        assert!(keys.get(*kind).is_some_and(|k| !k.is_empty()), "{kind}: no example");
+    }
+    for kind in ["push", "workflow_job", "issues", "pull_request"] {
+        assert!(keys[kind].len() >= 3, "{kind}: {:?}", keys[kind]);
+    }
 }

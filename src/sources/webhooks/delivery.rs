@@ -37,6 +37,151 @@ pub struct Delivery {
     pub payload: Map<String, Value>,
 }
 
+/// The kinds the DORA and CI folds read, per sender; deliveries of any other kind are valid
+/// but skipped.
+pub fn used_kinds(provider: Provider) -> &'static [&'static str] {
+    match provider {
+        Provider::GitHub => &["push", "deployment", "deployment_status", "workflow_run", "workflow_job", "issues", "pull_request"],
+        Provider::GitLab => &["push", "pipeline", "build", "deployment", "issue", "merge_request"],
+        Provider::PagerDuty => &[
+            "incident.triggered",
+            "incident.acknowledged",
+            "incident.resolved",
+            "incident.reopened",
+            "incident.priority_updated",
+            "incident.escalated",
+        ],
+    }
+}
+
+impl Delivery {
+    /// Whether the folds read deliveries of this kind.
+    pub fn is_used(&self, provider: Provider) -> bool {
+        used_kinds(provider).contains(&self.kind.as_str())
+    }
+
+    /// The text at a path of keys in the body (numbers as written).
+    fn text(&self, path: &[&str]) -> Option<String> {
+        let (first, rest) = path.split_first()?;
+        let mut value = self.payload.get(*first)?;
+        for key in rest {
+            value = value.get(*key)?;
+        }
+        match value {
+            Value::String(s) if !s.is_empty() => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            Value::Bool(b) => Some(b.to_string()),
+            _ => None,
+        }
+    }
+
+    /// The first of `paths` that holds a time, in UTC.
+    fn time(&self, paths: &[&[&str]]) -> Option<DateTime<Utc>> {
+        paths.iter().find_map(|p| {
+            let text = self.text(p)?;
+            // GitHub writes a push's `repository.pushed_at` as epoch seconds.
+            match text.parse::<i64>() {
+                Ok(seconds) => DateTime::from_timestamp(seconds, 0),
+                Err(_) => parse_time(&text),
+            }
+        })
+    }
+
+    /// The repository: GitHub's `repository.full_name`, GitLab's `project.path_with_namespace`;
+    /// none for PagerDuty (its services map to repositories by configuration).
+    pub fn repo(&self, provider: Provider) -> Option<String> {
+        match provider {
+            Provider::GitHub => self.text(&["repository", "full_name"]),
+            Provider::GitLab => self.text(&["project", "path_with_namespace"]),
+            Provider::PagerDuty => None,
+        }
+    }
+
+    /// When the event happened, by the body's own times (never by arrival): what folds order
+    /// deliveries by, and the day they belong to. `None` when the body carries no time.
+    pub fn occurred_at(&self, provider: Provider) -> Option<DateTime<Utc>> {
+        let action = self.text(&["action"]).unwrap_or_default();
+        match (provider, self.kind.as_str()) {
+            (Provider::GitHub, "push") => self.time(&[&["head_commit", "timestamp"], &["repository", "pushed_at"]]),
+            (Provider::GitHub, "deployment") => self.time(&[&["deployment", "created_at"]]),
+            (Provider::GitHub, "deployment_status") => {
+                self.time(&[&["deployment_status", "created_at"], &["deployment_status", "updated_at"]])
+            }
+            (Provider::GitHub, "workflow_run") => self.time(&[&["workflow_run", "updated_at"], &["workflow_run", "created_at"]]),
+            (Provider::GitHub, "workflow_job") => {
+                self.time(&[&["workflow_job", "completed_at"], &["workflow_job", "started_at"], &["workflow_job", "created_at"]])
+            }
+            (Provider::GitHub, "issues") if action == "opened" => self.time(&[&["issue", "created_at"]]),
+            (Provider::GitHub, "issues") if action == "closed" => self.time(&[&["issue", "closed_at"], &["issue", "updated_at"]]),
+            (Provider::GitHub, "issues") => self.time(&[&["issue", "updated_at"], &["issue", "created_at"]]),
+            (Provider::GitHub, "pull_request") => self.time(&[
+                &["pull_request", "merged_at"],
+                &["pull_request", "closed_at"],
+                &["pull_request", "updated_at"],
+                &["pull_request", "created_at"],
+            ]),
+            (Provider::GitLab, "push") => self.last_commit_time(),
+            (Provider::GitLab, "pipeline") => self.time(&[&["object_attributes", "finished_at"], &["object_attributes", "created_at"]]),
+            (Provider::GitLab, "build") => self.time(&[&["build_finished_at"], &["build_started_at"], &["build_created_at"]]),
+            (Provider::GitLab, "deployment") => self.time(&[&["status_changed_at"]]),
+            (Provider::GitLab, "issue" | "merge_request") => {
+                self.time(&[&["object_attributes", "updated_at"], &["object_attributes", "created_at"]])
+            }
+            (Provider::PagerDuty, _) => self.time(&[&["event", "occurred_at"]]),
+            _ => None,
+        }
+    }
+
+    /// A GitLab push carries no push time: its newest commit's.
+    fn last_commit_time(&self) -> Option<DateTime<Utc>> {
+        let commits = self.payload.get("commits")?.as_array()?;
+        commits.iter().filter_map(|c| c.get("timestamp")?.as_str().and_then(parse_time)).max()
+    }
+
+    /// What makes two deliveries the same event, whatever their delivery ids (a relay that
+    /// delivers at least once, a REST backfill of what a webhook already brought): the event's
+    /// own identity and state, per kind. `None` for kinds the folds do not read.
+    pub fn content_key(&self, provider: Provider) -> Option<String> {
+        let parts: &[&[&str]] = match (provider, self.kind.as_str()) {
+            (Provider::GitHub, "push") => &[&["repository", "full_name"], &["ref"], &["after"]],
+            (Provider::GitHub, "deployment") => &[&["deployment", "id"]],
+            (Provider::GitHub, "deployment_status") => &[&["deployment_status", "id"], &["deployment_status", "state"]],
+            (Provider::GitHub, "workflow_run") => &[
+                &["workflow_run", "id"],
+                &["workflow_run", "run_attempt"],
+                &["workflow_run", "status"],
+                &["workflow_run", "conclusion"],
+                &["workflow_run", "updated_at"],
+            ],
+            (Provider::GitHub, "workflow_job") => {
+                &[&["workflow_job", "id"], &["workflow_job", "status"], &["workflow_job", "conclusion"], &["workflow_job", "completed_at"]]
+            }
+            (Provider::GitHub, "issues") => &[&["issue", "id"], &["action"], &["issue", "updated_at"], &["label", "name"]],
+            (Provider::GitHub, "pull_request") => &[&["pull_request", "id"], &["action"], &["pull_request", "updated_at"]],
+            (Provider::GitLab, "push") => &[&["project", "path_with_namespace"], &["ref"], &["after"]],
+            (Provider::GitLab, "pipeline") => {
+                &[&["object_attributes", "id"], &["object_attributes", "status"], &["object_attributes", "finished_at"]]
+            }
+            (Provider::GitLab, "build") => &[&["build_id"], &["build_status"], &["build_finished_at"]],
+            (Provider::GitLab, "deployment") => &[&["deployment_id"], &["status"], &["status_changed_at"]],
+            (Provider::GitLab, "issue" | "merge_request") => {
+                &[&["object_attributes", "id"], &["object_attributes", "action"], &["object_attributes", "updated_at"]]
+            }
+            (Provider::PagerDuty, _) => &[&["event", "id"]],
+            _ => return None,
+        };
+        if !self.is_used(provider) {
+            return None;
+        }
+        let values: Vec<String> = parts.iter().map(|p| self.text(p).unwrap_or_default()).collect();
+        // The first part is the event's identity: without it there is nothing to key on.
+        if values[0].is_empty() {
+            return None;
+        }
+        Some(format!("{}\u{1f}{}", self.kind, values.join("\u{1f}")))
+    }
+}
+
 /// The JSON values of one record (a line, or a whole `.json` object), as byte ranges: one
 /// usually, several where a relay wrote bodies back to back (`…}{…`). What cannot be read ends
 /// the record with the reason, as the last item.
@@ -224,6 +369,39 @@ mod tests {
         assert!(unknown.contains("kind cannot be told") && unknown.contains("zen"), "{unknown}");
         assert!(kind(Provider::GitLab, "[1,2]").unwrap_err().contains("not a JSON object"));
         assert!(kind(Provider::GitHub, r#"{"event":"push","received_at":"yesterday","payload":{}}"#).unwrap_err().contains("yesterday"));
+    }
+
+    #[test]
+    fn gitlab_and_pagerduty_deliveries_have_their_repo_time_and_key() {
+        let gl = |body: &str| parse(Provider::GitLab, body.as_bytes()).unwrap();
+        let push = gl(r#"{"object_kind":"push","ref":"refs/heads/main","before":"a","after":"b","project":{"path_with_namespace":"g/p"},
+            "commits":[{"id":"1","timestamp":"2021-04-28T21:50:00+02:00"},{"id":"2","timestamp":"2021-04-28T22:10:00+02:00"}]}"#);
+        assert_eq!(push.repo(Provider::GitLab).as_deref(), Some("g/p"));
+        assert_eq!(push.occurred_at(Provider::GitLab), parse_time("2021-04-28T20:10:00Z"), "the newest commit, offset applied");
+        assert_eq!(push.content_key(Provider::GitLab).as_deref(), Some("push\u{1f}g/p\u{1f}refs/heads/main\u{1f}b"));
+        let deploy =
+            gl(r#"{"object_kind":"deployment","deployment_id":15,"status":"success","status_changed_at":"2021-04-28 21:50:00 +0200",
+            "project":{"path_with_namespace":"g/p"}}"#);
+        assert_eq!(deploy.occurred_at(Provider::GitLab), parse_time("2021-04-28T19:50:00Z"));
+        let failed =
+            gl(r#"{"object_kind":"deployment","deployment_id":15,"status":"failed","status_changed_at":"2021-04-28 21:40:00 +0200"}"#);
+        assert_ne!(failed.content_key(Provider::GitLab), deploy.content_key(Provider::GitLab), "another status of one deployment");
+        let job = gl(
+            r#"{"object_kind":"build","build_id":7,"build_status":"failed","build_started_at":"2016-08-12 15:23:28 UTC","build_finished_at":null}"#,
+        );
+        assert_eq!(job.occurred_at(Provider::GitLab), parse_time("2016-08-12T15:23:28Z"));
+        // Kinds the folds do not read have no key: they are skipped, not deduplicated.
+        assert_eq!(gl(r#"{"object_kind":"note","project":{"path_with_namespace":"g/p"}}"#).content_key(Provider::GitLab), None);
+
+        let pd = parse(
+            Provider::PagerDuty,
+            br#"{"event":{"id":"01E","event_type":"incident.resolved","occurred_at":"2025-03-03T10:15:02.123Z","data":{"id":"PX"}}}"#,
+        )
+        .unwrap();
+        assert!(pd.is_used(Provider::PagerDuty));
+        assert_eq!(pd.repo(Provider::PagerDuty), None, "services map to repositories by configuration");
+        assert_eq!(pd.occurred_at(Provider::PagerDuty), parse_time("2025-03-03T10:15:02.123Z"));
+        assert_eq!(pd.content_key(Provider::PagerDuty).as_deref(), Some("incident.resolved\u{1f}01E"));
     }
 
     #[test]
