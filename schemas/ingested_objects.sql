@@ -1,5 +1,5 @@
 -- ingested_objects
--- One row per raw object version read (an object changed after ingest is read again); partitioned by landing day. records = accepted + duplicates + rejected.
+-- One row per raw object version read (an object changed after ingest is read again); partitioned by landing day. records = accepted + duplicates + rejected + skipped.
 -- Files: under <warehouse>/ingested_objects/date=YYYY-MM-DD/ (Parquet, zstd), those the newest version of the commit log names;
 -- read them through <warehouse>/pipelake.duckdb or `pipelake views`, never by globbing the folder.
 CREATE TABLE ingested_objects (
@@ -12,5 +12,6 @@ CREATE TABLE ingested_objects (
     accepted BIGINT,  -- records written to fact tables
     duplicates BIGINT,  -- records dropped as duplicates of an earlier delivery
     rejected BIGINT,  -- records sent to the rejects
+    skipped BIGINT,  -- valid records of a kind the source does not use (a webhook event such as star); 0 in rows written before the column
     date DATE  -- Hive partition (the folder date=YYYY-MM-DD), not stored in the files
 );

@@ -36,7 +36,7 @@ CREATE OR REPLACE VIEW perf_tests AS SELECT * FROM read_parquet(<the files of th
 CREATE OR REPLACE VIEW perf_commits AS SELECT * FROM read_parquet(<the files of the version>, hive_partitioning = true, hive_types = {'date': DATE});
 -- Per commit and test that an earlier commit (landing order, within 30 days) also ran: time and memory against that run.
 CREATE OR REPLACE VIEW perf_test_changes AS SELECT * FROM read_parquet(<the files of the version>, hive_partitioning = true, hive_types = {'date': DATE});
--- One row per raw object version read (an object changed after ingest is read again); partitioned by landing day. records = accepted + duplicates + rejected.
+-- One row per raw object version read (an object changed after ingest is read again); partitioned by landing day. records = accepted + duplicates + rejected + skipped.
 CREATE OR REPLACE VIEW ingested_objects AS SELECT * FROM read_parquet(<the files of the version>, hive_partitioning = true, hive_types = {'date': DATE});
 -- Records that could not be decoded; partitioned by landing day. At most 10,000 per object are kept; past that, one row (position 0) counts the rest.
 CREATE OR REPLACE VIEW rejects AS SELECT * FROM read_parquet(<the files of the version>, hive_partitioning = true, hive_types = {'date': DATE});

@@ -33,6 +33,7 @@ pub struct SourceIngest {
     pub accepted: u64,
     pub duplicates: u64,
     pub rejected: u64,
+    pub skipped: u64,
     pub rows_written: BTreeMap<String, u64>,
     pub transactions: u64,
     pub seconds: f64,
@@ -53,6 +54,7 @@ impl SourceIngest {
             accepted = counts.accepted,
             duplicates = counts.duplicates,
             rejected = counts.rejected,
+            skipped = counts.skipped,
             version,
             "ingested batch"
         );
@@ -62,6 +64,7 @@ impl SourceIngest {
         self.accepted += counts.accepted;
         self.duplicates += counts.duplicates;
         self.rejected += counts.rejected;
+        self.skipped += counts.skipped;
         self.transactions += 1;
         for (table, rows) in outcome.rows_written {
             *self.rows_written.entry(table.to_string()).or_default() += rows;
@@ -345,6 +348,7 @@ fn record_objects(txn: &mut Txn, batch: &[LoadedObject], outcome: &BatchOutcome)
         Column::new("accepted".into(), outcome.counts.iter().map(|c| c.accepted as i64).collect::<Vec<_>>()),
         Column::new("duplicates".into(), outcome.counts.iter().map(|c| c.duplicates as i64).collect::<Vec<_>>()),
         Column::new("rejected".into(), outcome.counts.iter().map(|c| c.rejected as i64).collect::<Vec<_>>()),
+        Column::new("skipped".into(), outcome.counts.iter().map(|c| c.skipped as i64).collect::<Vec<_>>()),
         Int32Chunked::from_vec("date".into(), landed.clone()).into_date().into_column(),
     ])
     .context("ingested_objects rows")?;
@@ -385,6 +389,7 @@ fn record_objects(txn: &mut Txn, batch: &[LoadedObject], outcome: &BatchOutcome)
             accepted: before.map_or(0, |b| b.accepted) + counts.accepted,
             duplicates: before.map_or(0, |b| b.duplicates) + counts.duplicates,
             rejected: before.map_or(0, |b| b.rejected) + counts.rejected,
+            skipped: before.map_or(0, |b| b.skipped) + counts.skipped,
             pruned: false,
             version: Some(o.object.version.clone()),
             modified: Some(o.object.last_modified),

@@ -29,6 +29,8 @@ pub struct SourceStatus {
     pub duplicate_records: u64,
     /// Records ever sent to the rejects.
     pub rejected_records: u64,
+    /// Valid records of kinds the source does not use.
+    pub skipped_records: u64,
     /// Entries under the source's folder that are not objects (links, odd names, special
     /// files), with the reason; never read.
     pub skipped: Vec<Skipped>,
@@ -82,6 +84,7 @@ impl Pipelake {
                 accepted_records: known.map_or(0, |k| k.values().map(|r| r.accepted).sum()),
                 duplicate_records: known.map_or(0, |k| k.values().map(|r| r.duplicates).sum()),
                 rejected_records: known.map_or(0, |k| k.values().map(|r| r.rejected).sum()),
+                skipped_records: known.map_or(0, |k| k.values().map(|r| r.skipped).sum()),
                 skipped: listing.skipped,
             });
         }

@@ -107,11 +107,13 @@ pub struct RecordCounts {
     pub accepted: u64,
     pub duplicates: u64,
     pub rejected: u64,
+    /// Valid records of a kind the source does not use.
+    pub skipped: u64,
 }
 
 impl RecordCounts {
     pub fn records(&self) -> u64 {
-        self.accepted + self.duplicates + self.rejected
+        self.accepted + self.duplicates + self.rejected + self.skipped
     }
 }
 
@@ -145,6 +147,7 @@ impl BatchOutcome {
             accepted: a.accepted + c.accepted,
             duplicates: a.duplicates + c.duplicates,
             rejected: a.rejected + c.rejected,
+            skipped: a.skipped + c.skipped,
         })
     }
 

@@ -30,6 +30,10 @@ pub struct Manifest {
     /// until `vacuum` deletes them, once they have been out for longer than the retention.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub removed: BTreeMap<String, Removed>,
+    /// Table -> how many columns of its definition its files hold (see `schema`); absent for
+    /// tables of warehouses written before, whose files are checked once.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub columns: BTreeMap<String, u32>,
 }
 
 /// A file that left the warehouse: when, and its size.
@@ -60,6 +64,9 @@ pub struct ObjectRecord {
     pub accepted: u64,
     pub duplicates: u64,
     pub rejected: u64,
+    /// Valid records of a kind the source does not use (absent in records written before).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub skipped: u64,
     /// Set once prune deleted the raw object.
     #[serde(default)]
     pub pruned: bool,
@@ -71,6 +78,10 @@ pub struct ObjectRecord {
     /// time of its first version, so that records timed by it stay duplicates.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub modified: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl ObjectRecord {
@@ -146,6 +157,8 @@ pub struct ManifestChange {
     pub pending_summaries: BTreeMap<String, Option<BTreeSet<NaiveDate>>>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub removed: BTreeMap<String, Option<Removed>>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub columns: BTreeMap<String, Option<u32>>,
 }
 
 impl ManifestChange {
@@ -159,6 +172,7 @@ impl ManifestChange {
             state_segments: diff(&base.state_segments, &new.state_segments),
             pending_summaries: diff(&base.pending_summaries, &new.pending_summaries),
             removed: diff(&base.removed, &new.removed),
+            columns: diff(&base.columns, &new.columns),
         }
     }
 
@@ -170,6 +184,7 @@ impl ManifestChange {
             && self.state_segments.is_empty()
             && self.pending_summaries.is_empty()
             && self.removed.is_empty()
+            && self.columns.is_empty()
     }
 
     /// Apply to `manifest`, which must be at the version before this one.
@@ -181,6 +196,7 @@ impl ManifestChange {
         apply(&mut manifest.state_segments, &self.state_segments);
         apply(&mut manifest.pending_summaries, &self.pending_summaries);
         apply(&mut manifest.removed, &self.removed);
+        apply(&mut manifest.columns, &self.columns);
     }
 }
 
@@ -230,7 +246,18 @@ mod tests {
 
     fn object(size: u64) -> ObjectRecord {
         let landed = NaiveDate::from_ymd_opt(2026, 10, 1).unwrap();
-        ObjectRecord { landed, size, records: 1, accepted: 1, duplicates: 0, rejected: 0, pruned: false, version: None, modified: None }
+        ObjectRecord {
+            landed,
+            size,
+            records: 1,
+            accepted: 1,
+            duplicates: 0,
+            rejected: 0,
+            skipped: 0,
+            pruned: false,
+            version: None,
+            modified: None,
+        }
     }
 
     #[test]

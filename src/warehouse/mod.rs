@@ -15,6 +15,7 @@ pub mod lock;
 pub mod log;
 mod manifest;
 mod parquet;
+mod schema;
 mod tables;
 mod txn;
 mod vacuum;
@@ -73,7 +74,8 @@ impl Warehouse {
         legacy::finish(&location, &mut manifest, command)?;
         let committed_at = history::committed_at(&location, &log, manifest.version)?;
         let publisher = location.local_root().map(catalog::Publisher::start);
-        let warehouse = Warehouse { location, manifest, committed_at, tables, writer: Some((writer, command.to_string())), publisher };
+        let mut warehouse = Warehouse { location, manifest, committed_at, tables, writer: Some((writer, command.to_string())), publisher };
+        warehouse.upgrade_columns()?;
         // The catalog of a job killed between its commit and its catalog.
         if warehouse.manifest.version > 0 && !warehouse.catalog_is_current() {
             warehouse.publish_catalog();

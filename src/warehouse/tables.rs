@@ -20,6 +20,9 @@ pub struct ColumnDef {
     pub name: &'static str,
     pub sql_type: &'static str,
     pub doc: &'static str,
+    /// For a column added after files of its table were written: the value rows of those files
+    /// get when the first writing job of the new version rewrites them (see `schema`).
+    pub added: Option<i64>,
 }
 
 /// A warehouse table.
@@ -42,18 +45,20 @@ impl TableDef {
 }
 
 macro_rules! columns {
-    ($($name:literal $ty:literal $doc:literal),* $(,)?) => {
-        &[$($crate::warehouse::ColumnDef { name: $name, sql_type: $ty, doc: $doc }),*]
+    (@added) => { None };
+    (@added $value:literal) => { Some($value) };
+    ($($name:literal $ty:literal $doc:literal $(added $value:literal)?),* $(,)?) => {
+        &[$($crate::warehouse::ColumnDef { name: $name, sql_type: $ty, doc: $doc, added: $crate::warehouse::columns!(@added $($value)?) }),*]
     };
 }
 pub(crate) use columns;
 
-/// One row per raw object ever ingested: `records = accepted + duplicates + rejected`.
+/// One row per raw object ever ingested: `records = accepted + duplicates + rejected + skipped`.
 pub static INGESTED_OBJECTS: TableDef = TableDef {
     name: "ingested_objects",
     dir: "ingested_objects",
     kind: TableKind::Bookkeeping,
-    doc: "One row per raw object version read (an object changed after ingest is read again); partitioned by landing day. records = accepted + duplicates + rejected.",
+    doc: "One row per raw object version read (an object changed after ingest is read again); partitioned by landing day. records = accepted + duplicates + rejected + skipped.",
     columns: columns![
         "source" "VARCHAR" "source folder the object was found under",
         "raw_key" "VARCHAR" "object key relative to the raw root",
@@ -64,6 +69,7 @@ pub static INGESTED_OBJECTS: TableDef = TableDef {
         "accepted" "BIGINT" "records written to fact tables",
         "duplicates" "BIGINT" "records dropped as duplicates of an earlier delivery",
         "rejected" "BIGINT" "records sent to the rejects",
+        "skipped" "BIGINT" "valid records of a kind the source does not use (a webhook event such as star); 0 in rows written before the column" added 0,
     ],
 };
 

@@ -99,6 +99,7 @@ impl Txn {
         let mut days = vec![BTreeSet::new(); tables.len()];
         for (t, day, rows, bytes) in encoded {
             let table = tables[t].0;
+            self.manifest.columns.insert(table.name.to_string(), table.columns.len() as u32);
             let name = self.new_file_name();
             let file = DataFile { file: name.clone(), rows: rows as u64, bytes: bytes.len() as u64, hash: None };
             self.manifest.tables.entry(table.name.to_string()).or_default().entry(day).or_default().push(file);
@@ -137,6 +138,7 @@ impl Txn {
         let parts = self.manifest.tables.entry(table.name.to_string()).or_default();
         parts.remove(&day);
         if let (Some((rows, bytes)), Some(name)) = (encoded, name) {
+            self.manifest.columns.insert(table.name.to_string(), table.columns.len() as u32);
             let file = DataFile { file: name.clone(), rows, bytes: bytes.len() as u64, hash: Some(content_hash(&bytes)) };
             parts.insert(day, vec![file]);
             self.written.push((table.file_key(day, &name), bytes));
@@ -145,6 +147,20 @@ impl Txn {
             self.manifest.tables.remove(table.name);
         }
         Ok(true)
+    }
+
+    /// Replace one file of a partition by the rows of `df` (without a `date` column), in a new
+    /// file; the other files of the partition stay.
+    pub fn rewrite_file(&mut self, table: &TableDef, day: NaiveDate, old: &DataFile, mut df: DataFrame) -> Result<()> {
+        let bytes = write_parquet(&mut df).context(format!("encode {}", table.name))?;
+        let name = self.new_file_name();
+        self.remove_object(table.file_key(day, &old.file), old.bytes);
+        let file = DataFile { file: name.clone(), rows: df.height() as u64, bytes: bytes.len() as u64, hash: None };
+        let files = self.manifest.tables.entry(table.name.to_string()).or_default().entry(day).or_default();
+        files.retain(|f| f.file != old.file);
+        files.push(file);
+        self.written.push((table.file_key(day, &name), bytes));
+        Ok(())
     }
 
     /// Write a bookkeeping file (key segments, source state) with this transaction; `key` must
@@ -238,6 +254,7 @@ mod tests {
             accepted: 1,
             duplicates: 0,
             rejected: 0,
+            skipped: 0,
             pruned: false,
             version: None,
             modified: None,
