@@ -85,6 +85,23 @@ fn is_zero(n: &u64) -> bool {
 }
 
 impl ObjectRecord {
+    /// An object of `size` bytes that landed on 2026-10-01 and gave one accepted record.
+    #[cfg(test)]
+    pub(crate) fn ingested_for_tests(size: u64) -> ObjectRecord {
+        ObjectRecord {
+            landed: NaiveDate::from_ymd_opt(2026, 10, 1).expect("a date"),
+            size,
+            records: 1,
+            accepted: 1,
+            duplicates: 0,
+            rejected: 0,
+            skipped: 0,
+            pruned: false,
+            version: None,
+            modified: None,
+        }
+    }
+
     /// Whether the object listed now, of `version` and `size`, is the one this record ingested.
     pub fn is_version(&self, version: &str, size: u64) -> bool {
         match &self.version {
@@ -245,19 +262,7 @@ mod tests {
     use super::*;
 
     fn object(size: u64) -> ObjectRecord {
-        let landed = NaiveDate::from_ymd_opt(2026, 10, 1).unwrap();
-        ObjectRecord {
-            landed,
-            size,
-            records: 1,
-            accepted: 1,
-            duplicates: 0,
-            rejected: 0,
-            skipped: 0,
-            pruned: false,
-            version: None,
-            modified: None,
-        }
+        ObjectRecord::ingested_for_tests(size)
     }
 
     #[test]

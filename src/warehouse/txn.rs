@@ -246,20 +246,7 @@ mod tests {
     }
 
     fn ingested(txn: &mut Txn, key: String) {
-        let landed = chrono::NaiveDate::from_ymd_opt(2026, 10, 1).unwrap();
-        let record = ObjectRecord {
-            landed,
-            size: 1,
-            records: 1,
-            accepted: 1,
-            duplicates: 0,
-            rejected: 0,
-            skipped: 0,
-            pruned: false,
-            version: None,
-            modified: None,
-        };
-        txn.manifest_mut().objects.entry("telemetry".into()).or_default().insert(key, record);
+        txn.manifest_mut().objects.entry("telemetry".into()).or_default().insert(key, ObjectRecord::ingested_for_tests(1));
     }
 
     /// Commit a version that ingested one object.
