@@ -453,6 +453,18 @@ fn status_text(s: &pipelake::run::StatusReport) -> String {
             x.source, x.seen, x.ingested, x.pending, x.pruned, x.records, x.accepted_records, x.duplicate_records, x.rejected_records
         );
     }
+    let kinds: Vec<String> = s
+        .sources
+        .iter()
+        .filter(|x| !x.skipped_kinds.is_empty())
+        .map(|x| {
+            let each: Vec<String> = x.skipped_kinds.iter().map(|(k, n)| format!("{k} {n}")).collect();
+            format!("  {}: {}\n", x.source, each.join(", "))
+        })
+        .collect();
+    if !kinds.is_empty() {
+        out += &format!("\nvalid records of kinds not used, skipped:\n{}", kinds.concat());
+    }
     let skipped: Vec<String> =
         s.sources.iter().flat_map(|x| x.skipped.iter().map(move |k| format!("  {} ({}): {}\n", k.name, x.source, k.reason))).collect();
     if !skipped.is_empty() {

@@ -23,9 +23,11 @@ pub enum OutputFormat {
 
 /// Every table a view is made for: fact tables, summaries, bookkeeping.
 pub fn all_tables() -> Vec<&'static TableDef> {
+    // Several sources may write one table (the webhook event tables): each table once.
+    let mut seen = std::collections::HashSet::new();
     let facts = sources::all().iter().flat_map(|s| s.tables().iter().copied());
     let summary = summaries::all().iter().map(|s| s.table());
-    facts.chain(summary).chain([&INGESTED_OBJECTS, &REJECTS]).collect()
+    facts.chain(summary).chain([&INGESTED_OBJECTS, &REJECTS]).filter(|t| seen.insert(t.name)).collect()
 }
 
 /// An in-memory DuckDB with views over the version the warehouse was opened at. On an object

@@ -377,7 +377,7 @@ fn record_objects(txn: &mut Txn, batch: &[LoadedObject], outcome: &BatchOutcome)
         txn.append(&REJECTS, rejects)?;
     }
 
-    for (o, counts) in batch.iter().zip(&outcome.counts) {
+    for ((o, counts), kinds) in batch.iter().zip(&outcome.counts).zip(&outcome.skipped_kinds) {
         let objects = txn.manifest_mut().objects.entry(o.object.source.clone()).or_default();
         // A changed object adds what its new version gave to what earlier versions gave, so
         // that the counts stay those of the rows in the tables.
@@ -390,6 +390,13 @@ fn record_objects(txn: &mut Txn, batch: &[LoadedObject], outcome: &BatchOutcome)
             duplicates: before.map_or(0, |b| b.duplicates) + counts.duplicates,
             rejected: before.map_or(0, |b| b.rejected) + counts.rejected,
             skipped: before.map_or(0, |b| b.skipped) + counts.skipped,
+            skipped_kinds: {
+                let mut all = before.map(|b| b.skipped_kinds.clone()).unwrap_or_default();
+                for (kind, n) in kinds {
+                    *all.entry(kind.clone()).or_default() += n;
+                }
+                all
+            },
             pruned: false,
             version: Some(o.object.version.clone()),
             modified: Some(o.object.last_modified),

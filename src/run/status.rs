@@ -31,6 +31,8 @@ pub struct SourceStatus {
     pub rejected_records: u64,
     /// Valid records of kinds the source does not use.
     pub skipped_records: u64,
+    /// Those skipped records by kind (a webhook event such as `star`).
+    pub skipped_kinds: std::collections::BTreeMap<String, u64>,
     /// Entries under the source's folder that are not objects (links, odd names, special
     /// files), with the reason; never read.
     pub skipped: Vec<Skipped>,
@@ -85,6 +87,13 @@ impl Pipelake {
                 duplicate_records: known.map_or(0, |k| k.values().map(|r| r.duplicates).sum()),
                 rejected_records: known.map_or(0, |k| k.values().map(|r| r.rejected).sum()),
                 skipped_records: known.map_or(0, |k| k.values().map(|r| r.skipped).sum()),
+                skipped_kinds: known.map_or_else(Default::default, |k| {
+                    let mut kinds = std::collections::BTreeMap::new();
+                    for (kind, n) in k.values().flat_map(|r| &r.skipped_kinds) {
+                        *kinds.entry(kind.clone()).or_default() += n;
+                    }
+                    kinds
+                }),
                 skipped: listing.skipped,
             });
         }

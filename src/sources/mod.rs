@@ -125,6 +125,8 @@ pub struct BatchOutcome {
     pub rejects: Vec<Reject>,
     /// Per object: how many more rejects `rejects` keeps, and those only counted.
     budgets: Vec<RejectBudget>,
+    /// Per object: the skipped records by kind.
+    pub skipped_kinds: Vec<BTreeMap<String, u64>>,
     /// Event days that received rows, per fact table.
     pub days_written: BTreeMap<&'static str, BTreeSet<NaiveDate>>,
     /// Rows appended, per fact table.
@@ -137,6 +139,7 @@ impl BatchOutcome {
         BatchOutcome {
             counts: vec![RecordCounts::default(); objects],
             budgets: vec![RejectBudget::new(Reject::MAX_KEPT_PER_OBJECT); objects],
+            skipped_kinds: vec![BTreeMap::new(); objects],
             ..Default::default()
         }
     }
@@ -159,6 +162,12 @@ impl BatchOutcome {
         if self.budgets[object].keep() {
             self.rejects.push(reject);
         }
+    }
+
+    /// Count a valid record of a kind the source does not use, by its kind.
+    pub fn skip(&mut self, object: usize, kind: String) {
+        self.counts[object].skipped += 1;
+        *self.skipped_kinds[object].entry(kind).or_default() += 1;
     }
 
     /// Count `n` rejected records of `object` that a decoder did not keep (past its bound).
@@ -265,13 +274,17 @@ pub fn fingerprint(bytes: &[u8]) -> i64 {
 
 /// Every registered source, in the order runs process them.
 pub fn all() -> &'static [&'static dyn Source] {
-    &[
+    static ALL: [&dyn Source; 8] = [
         &pipelines::PipelinesSource,
         &telemetry::TelemetrySource,
         &devops_events::DevopsEventsSource,
         &perf::PerfSource,
         &commits::CommitsSource,
-    ]
+        &webhooks::GITHUB,
+        &webhooks::GITLAB,
+        &webhooks::PAGERDUTY,
+    ];
+    &ALL
 }
 
 /// The source called `name`.

@@ -67,6 +67,9 @@ pub struct ObjectRecord {
     /// Valid records of a kind the source does not use (absent in records written before).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub skipped: u64,
+    /// Those skipped records by kind.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub skipped_kinds: BTreeMap<String, u64>,
     /// Set once prune deleted the raw object.
     #[serde(default)]
     pub pruned: bool,
@@ -96,6 +99,7 @@ impl ObjectRecord {
             duplicates: 0,
             rejected: 0,
             skipped: 0,
+            skipped_kinds: BTreeMap::new(),
             pruned: false,
             version: None,
             modified: None,

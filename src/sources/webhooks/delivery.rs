@@ -102,7 +102,7 @@ impl Delivery {
     pub fn occurred_at(&self, provider: Provider) -> Option<DateTime<Utc>> {
         let action = self.text(&["action"]).unwrap_or_default();
         match (provider, self.kind.as_str()) {
-            (Provider::GitHub, "push") => self.time(&[&["head_commit", "timestamp"], &["repository", "pushed_at"]]),
+            (Provider::GitHub, "push") => self.time(&[&["repository", "pushed_at"], &["head_commit", "timestamp"]]),
             (Provider::GitHub, "deployment") => self.time(&[&["deployment", "created_at"]]),
             (Provider::GitHub, "deployment_status") => {
                 self.time(&[&["deployment_status", "created_at"], &["deployment_status", "updated_at"]])
