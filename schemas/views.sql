@@ -14,6 +14,14 @@ CREATE OR REPLACE VIEW devops_events AS SELECT * FROM read_parquet(<the files of
 CREATE OR REPLACE VIEW perf_samples AS SELECT * FROM read_parquet(<the files of the version>, hive_partitioning = true, hive_types = {'date': DATE});
 -- One row per project and commit hash (the first delivery); partitioned by the UTC day of authored_at.
 CREATE OR REPLACE VIEW commits AS SELECT * FROM read_parquet(<the files of the version>, hive_partitioning = true, hive_types = {'date': DATE});
+-- One row per distinct deployment or deployment status delivery (GitHub, GitLab); partitioned by the UTC day of occurred_at.
+CREATE OR REPLACE VIEW deployment_events AS SELECT * FROM read_parquet(<the files of the version>, hive_partitioning = true, hive_types = {'date': DATE});
+-- One row per distinct push or pull/merge request delivery (GitHub, GitLab); partitioned by the UTC day of occurred_at.
+CREATE OR REPLACE VIEW change_events AS SELECT * FROM read_parquet(<the files of the version>, hive_partitioning = true, hive_types = {'date': DATE});
+-- One row per distinct issue delivery (GitHub, GitLab) or PagerDuty incident event; partitioned by the UTC day of occurred_at.
+CREATE OR REPLACE VIEW incident_events AS SELECT * FROM read_parquet(<the files of the version>, hive_partitioning = true, hive_types = {'date': DATE});
+-- One row per distinct workflow run or job (GitHub), pipeline or job (GitLab) delivery; partitioned by the UTC day of occurred_at.
+CREATE OR REPLACE VIEW ci_events AS SELECT * FROM read_parquet(<the files of the version>, hive_partitioning = true, hive_types = {'date': DATE});
 -- Per UTC day, project and default_branch: pipeline count and PERCENTILE_CONT (linear) percentiles.
 CREATE OR REPLACE VIEW pipeline_daily AS SELECT * FROM read_parquet(<the files of the version>, hive_partitioning = true, hive_types = {'date': DATE});
 -- Per day: the age histogram of all systems that checked in.
@@ -36,6 +44,16 @@ CREATE OR REPLACE VIEW perf_tests AS SELECT * FROM read_parquet(<the files of th
 CREATE OR REPLACE VIEW perf_commits AS SELECT * FROM read_parquet(<the files of the version>, hive_partitioning = true, hive_types = {'date': DATE});
 -- Per commit and test that an earlier commit (landing order, within 30 days) also ran: time and memory against that run.
 CREATE OR REPLACE VIEW perf_test_changes AS SELECT * FROM read_parquet(<the files of the version>, hive_partitioning = true, hive_types = {'date': DATE});
+-- One row per repo, source, deployment_id, folded from its deliveries by their own times; partitioned by the UTC day of the first success, else of creation. DevOps toolkit deploys appear with source devops_events.
+CREATE OR REPLACE VIEW deployments AS SELECT * FROM read_parquet(<the files of the version>, hive_partitioning = true, hive_types = {'date': DATE});
+-- One row per repo, sha: the commits pushes listed (GitHub, GitLab, DevOps toolkit pushes) and the merge commits of merged pull/merge requests; partitioned by the UTC day it was first pushed, else merged.
+CREATE OR REPLACE VIEW changes AS SELECT * FROM read_parquet(<the files of the version>, hive_partitioning = true, hive_types = {'date': DATE});
+-- One row per source, incident_id (GitHub issues labelled incident, GitLab incidents, PagerDuty incidents), folded from its deliveries by their own times; partitioned by the UTC day it opened.
+CREATE OR REPLACE VIEW incidents AS SELECT * FROM read_parquet(<the files of the version>, hive_partitioning = true, hive_types = {'date': DATE});
+-- The five DORA keys (METRICS.md) per date, repo and window_days (7, 30, 90; repo * pools all repositories), over the window ending that date; partitioned by that date. A rate is its numerator over its denominator, NULL when the denominator is 0.
+CREATE OR REPLACE VIEW dora_keys_daily AS SELECT * FROM read_parquet(<the files of the version>, hive_partitioning = true, hive_types = {'date': DATE});
+-- One row per date, repo, window_days, report_year and metric of dora_keys_daily: the metric's value and its class (2023: elite, high, medium, low; 2025: the answer band); partitioned by date.
+CREATE OR REPLACE VIEW dora_classes_daily AS SELECT * FROM read_parquet(<the files of the version>, hive_partitioning = true, hive_types = {'date': DATE});
 -- One row per raw object version read (an object changed after ingest is read again); partitioned by landing day. records = accepted + duplicates + rejected + skipped.
 CREATE OR REPLACE VIEW ingested_objects AS SELECT * FROM read_parquet(<the files of the version>, hive_partitioning = true, hive_types = {'date': DATE});
 -- Records that could not be decoded; partitioned by landing day. At most 10,000 per object are kept; past that, one row (position 0) counts the rest.

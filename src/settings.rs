@@ -78,8 +78,44 @@ pub struct Settings {
     /// Days a file stays on disk after it left the warehouse (and versions stay readable)
     /// before `vacuum` deletes it (`vacuum_retention_days`, default 7).
     pub vacuum_retention_days: u32,
+    /// What the DORA folds need to know of the organisation.
+    pub dora: DoraSettings,
     /// The config file that was read, if any.
     pub config_file: Option<PathBuf>,
+}
+
+/// Settings of the DORA keys (METRICS.md).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DoraSettings {
+    /// Environment names taken as production besides what the sender marks
+    /// (`production_environments`, any case; default `production` and `prod`).
+    pub production_environments: Vec<String>,
+    /// How long after a deployment an incident without a root cause is blamed on it
+    /// (`attribution_window_days`, default 7).
+    pub attribution_window_days: u32,
+    /// PagerDuty service id to repository (`[sources.pagerduty] services`).
+    pub pagerduty_services: BTreeMap<String, String>,
+}
+
+/// Longest attribution window: the folds look back this far for the deployment an incident
+/// is blamed on.
+pub const MAX_ATTRIBUTION_WINDOW_DAYS: u32 = 90;
+
+impl Default for DoraSettings {
+    fn default() -> Self {
+        DoraSettings {
+            production_environments: vec!["production".into(), "prod".into()],
+            attribution_window_days: 7,
+            pagerduty_services: BTreeMap::new(),
+        }
+    }
+}
+
+impl DoraSettings {
+    /// Whether an environment name is production by the setting.
+    pub fn is_production_name(&self, environment: &str) -> bool {
+        self.production_environments.iter().any(|p| p.eq_ignore_ascii_case(environment.trim()))
+    }
 }
 
 /// Bounds on what hostile raw input can make pipelake hold in memory.
@@ -138,6 +174,8 @@ struct ConfigFile {
     max_object_megabytes: Option<u64>,
     max_record_megabytes: Option<u64>,
     vacuum_retention_days: Option<u32>,
+    production_environments: Option<Vec<String>>,
+    attribution_window_days: Option<u32>,
     #[serde(default)]
     sources: BTreeMap<String, SourceConfig>,
 }
@@ -147,6 +185,8 @@ struct ConfigFile {
 struct SourceConfig {
     /// Days to keep raw objects after landing, or "forever".
     retention_days: Option<Retention>,
+    /// PagerDuty only: service id to repository.
+    services: Option<BTreeMap<String, String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -172,8 +212,22 @@ impl Settings {
             max_object_megabytes,
             max_record_megabytes,
             vacuum_retention_days,
+            production_environments,
+            attribution_window_days,
             sources: file_sources,
         } = file;
+        let mut dora = DoraSettings::default();
+        if let Some(names) = production_environments {
+            dora.production_environments = names;
+        }
+        if let Some(days) = attribution_window_days {
+            if days > MAX_ATTRIBUTION_WINDOW_DAYS {
+                return Err(Error::usage(format!(
+                    "config: attribution_window_days must be at most {MAX_ATTRIBUTION_WINDOW_DAYS}, not {days}"
+                )));
+            }
+            dora.attribution_window_days = days;
+        }
         let mut retention_days = BTreeMap::new();
         for source in sources::all() {
             retention_days.insert(source.name().to_string(), source.default_retention_days());
@@ -182,7 +236,14 @@ impl Settings {
             if sources::by_name(&name).is_none() {
                 return Err(Error::usage(format!("config: unknown source [sources.{name}]; known: {}", source_names())));
             }
-            match cfg.retention_days {
+            let SourceConfig { retention_days: retention, services } = cfg;
+            if let Some(services) = services {
+                if name != "pagerduty" {
+                    return Err(Error::usage(format!("config: sources.{name}.services: only [sources.pagerduty] maps services")));
+                }
+                dora.pagerduty_services = services;
+            }
+            match retention {
                 None => {}
                 Some(Retention::Days(d)) => {
                     retention_days.insert(name, Some(d));
@@ -217,6 +278,7 @@ impl Settings {
             lease_seconds: lease_seconds(file_lease_seconds)?,
             limits,
             vacuum_retention_days: vacuum_retention_days.unwrap_or(DEFAULT_VACUUM_RETENTION_DAYS),
+            dora,
             config_file,
         })
     }

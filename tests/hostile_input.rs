@@ -239,7 +239,7 @@ proptest! {
         lake.ok(&["run", "--date", "2026-10-01"]);
         let db = lake.duckdb();
         prop_assert_eq!(common::scalar(&db, "SELECT count(*) FROM ingested_objects"), 6);
-        prop_assert_eq!(common::scalar(&db, "SELECT count(*) FROM ingested_objects WHERE records <> accepted + duplicates + rejected"), 0);
+        prop_assert_eq!(common::scalar(&db, "SELECT count(*) FROM ingested_objects WHERE records <> accepted + duplicates + rejected + skipped"), 0);
         // Every reject names its object and says why.
         prop_assert_eq!(common::scalar(&db, "SELECT count(*) FROM rejects WHERE raw_key IS NULL OR reason = ''"), 0);
     }

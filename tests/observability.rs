@@ -21,10 +21,13 @@ fn json_logs_say_per_stage_what_was_done() {
     let ingested = messages("ingest done");
     assert_eq!(ingested.len(), pipelake::sources::all().len(), "one per source");
     for l in &ingested {
-        for field in ["source", "objects", "bytes", "records", "accepted", "duplicates", "rejected", "rows_written", "seconds"] {
+        for field in ["source", "objects", "bytes", "records", "accepted", "duplicates", "rejected", "skipped", "rows_written", "seconds"] {
             assert!(!l[field].is_null(), "ingest done without {field}: {l}");
         }
-        let counted = l["accepted"].as_u64().unwrap() + l["duplicates"].as_u64().unwrap() + l["rejected"].as_u64().unwrap();
+        let counted = l["accepted"].as_u64().unwrap()
+            + l["duplicates"].as_u64().unwrap()
+            + l["rejected"].as_u64().unwrap()
+            + l["skipped"].as_u64().unwrap();
         assert_eq!(l["records"].as_u64().unwrap(), counted, "{l}");
     }
     assert!(ingested.iter().any(|l| l["rows_written"].as_str().unwrap().contains("pipelines=")), "{ingested:?}");

@@ -49,7 +49,7 @@ fn every_record_is_accounted_for() {
     lake.generate(3, 300);
     lake.ok(&["ingest"]);
     let db = lake.duckdb();
-    assert_eq!(scalar(&db, "SELECT count(*) FROM ingested_objects WHERE records <> accepted + duplicates + rejected"), 0);
+    assert_eq!(scalar(&db, "SELECT count(*) FROM ingested_objects WHERE records <> accepted + duplicates + rejected + skipped"), 0);
     assert_eq!(
         scalar(&db, "SELECT sum(accepted) FROM ingested_objects WHERE source = 'pipelines'"),
         scalar(&db, "SELECT count(*) FROM pipelines")
@@ -188,7 +188,7 @@ fn corrupt_inputs_land_in_rejects_and_the_run_goes_on() {
     );
     assert!(rejects[1][2].contains("created_at"), "{:?}", rejects[1]);
     assert!(rejects[4][2].contains("gzip"), "{:?}", rejects[4]);
-    assert_eq!(scalar(&db, "SELECT count(*) FROM ingested_objects WHERE records <> accepted + duplicates + rejected"), 0);
+    assert_eq!(scalar(&db, "SELECT count(*) FROM ingested_objects WHERE records <> accepted + duplicates + rejected + skipped"), 0);
     let intact = scalar(&db, "SELECT count(*) FROM pipelines WHERE project = 'p/z'");
     assert!(intact > 100 && intact < 1990, "the intact part of the truncated object is kept: {intact}");
     assert_eq!(scalar(&db, "SELECT count(*) FROM pipelines WHERE project = 'p/q'"), 1);
@@ -200,7 +200,7 @@ fn prune_deletes_only_what_was_ingested() {
     let lake = Lake::new();
     std::fs::write(
         lake.dir.path().join("pipelake.toml"),
-        "[sources.pipelines]\nretention_days = 1\n[sources.devops_events]\nretention_days = 1\n[sources.perf]\nretention_days = 1\n[sources.commits]\nretention_days = 1\n",
+        "[sources.pipelines]\nretention_days = 1\n[sources.devops_events]\nretention_days = 1\n[sources.perf]\nretention_days = 1\n[sources.commits]\nretention_days = 1\n[sources.github]\nretention_days = 1\n[sources.gitlab]\nretention_days = 1\n[sources.pagerduty]\nretention_days = 1\n",
     )
     .unwrap();
     lake.generate(2, 50);

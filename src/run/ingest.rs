@@ -149,6 +149,7 @@ impl Pipelake {
                 accepted = summary.accepted,
                 duplicates = summary.duplicates,
                 rejected = summary.rejected,
+                skipped = summary.skipped,
                 seconds = summary.seconds,
                 "ingest done"
             );

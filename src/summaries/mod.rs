@@ -1,9 +1,14 @@
 //! Summary tables: one file per table, one registration in [`all`]. A summary recomputes whole
 //! days from the fact tables, so a late record re-summarises exactly the days it touches.
 
+mod changes;
+mod deployments;
 mod dora;
+mod dora_classes_daily;
 mod dora_daily;
 mod dora_deployments;
+mod dora_keys_daily;
+mod incidents;
 mod perf_commits;
 mod perf_test_changes;
 mod perf_tests;
@@ -14,14 +19,20 @@ mod telemetry_averages_daily;
 mod telemetry_postgresql_daily;
 mod telemetry_rbac_daily;
 mod telemetry_versions_daily;
+pub mod webhook_facts;
 
 use std::collections::BTreeSet;
 
 use chrono::NaiveDate;
 use polars::prelude::*;
 
+pub use changes::CHANGES;
+pub use deployments::DEPLOYMENTS;
+pub use dora_classes_daily::DORA_CLASSES_DAILY;
 pub use dora_daily::{ALL_REPOS, DORA_DAILY};
 pub use dora_deployments::DORA_DEPLOYMENTS;
+pub use dora_keys_daily::DORA_KEYS_DAILY;
+pub use incidents::INCIDENTS;
 pub use perf_commits::PERF_COMMITS;
 pub use perf_test_changes::PERF_TEST_CHANGES;
 pub use perf_tests::PERF_TESTS;
@@ -79,6 +90,11 @@ pub fn all() -> &'static [&'static dyn Summary] {
         &perf_tests::PerfTests,
         &perf_commits::PerfCommits,
         &perf_test_changes::PerfTestChanges,
+        &deployments::Deployments,
+        &changes::Changes,
+        &incidents::Incidents,
+        &dora_keys_daily::DoraKeysDaily,
+        &dora_classes_daily::DoraClassesDaily,
     ]
 }
 

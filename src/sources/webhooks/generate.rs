@@ -62,7 +62,14 @@ pub(super) fn day(provider: Provider, options: &GenerateOptions, day_index: u32,
     let mut bare: Vec<String> = Vec::new();
     let mut records = 0u64;
     for e in &events {
-        let delivery = format!("{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}", rng.next_u64() as u32, rng.next_u64() as u16, rng.range(0, 4095), rng.range(0, 4095), rng.next_u64() >> 16);
+        let delivery = format!(
+            "{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
+            rng.next_u64() as u32,
+            rng.next_u64() as u16,
+            rng.range(0, 4095),
+            rng.range(0, 4095),
+            rng.next_u64() >> 16
+        );
         let received = e.time + Duration::seconds(rng.range(1, 20));
         let event_name = match (provider, e.kind.as_str()) {
             (Provider::GitLab, kind) => gitlab_header(kind).to_string(),
@@ -91,9 +98,13 @@ pub(super) fn day(provider: Provider, options: &GenerateOptions, day_index: u32,
     // Kinds nobody folds.
     for kind in ["star", "ping"] {
         let payload = match provider {
-            Provider::PagerDuty => json!({"event": {"id": format!("01{:X}", rng.next_u64()), "event_type": "service.updated", "occurred_at": iso(date.and_hms_opt(12, 0, 0).unwrap().and_utc()), "data": {"id": "PAPI001"}}}),
+            Provider::PagerDuty => {
+                json!({"event": {"id": format!("01{:X}", rng.next_u64()), "event_type": "service.updated", "occurred_at": iso(date.and_hms_opt(12, 0, 0).unwrap().and_utc()), "data": {"id": "PAPI001"}}})
+            }
             Provider::GitLab => json!({"object_kind": "wiki_page", "project": {"path_with_namespace": GITLAB_REPOS[0]}}),
-            Provider::GitHub => json!({"action": "created", "starred_at": iso(date.and_hms_opt(12, 0, 0).unwrap().and_utc()), "repository": {"full_name": GITHUB_REPOS[0]}}),
+            Provider::GitHub => {
+                json!({"action": "created", "starred_at": iso(date.and_hms_opt(12, 0, 0).unwrap().and_utc()), "repository": {"full_name": GITHUB_REPOS[0]}})
+            }
         };
         let name = match provider {
             Provider::PagerDuty => "service.updated",
@@ -160,12 +171,21 @@ fn repo_story(provider: Provider, seed: u64, r: usize, repo: &str, day: i64, dat
         let count = rng.range(1, 3);
         let commits: Vec<Value> = (0..count)
             .map(|k| {
-                let id = if k == count - 1 { after.clone() } else { format!("{:016x}{:016x}{:08x}", rng.next_u64(), rng.next_u64(), rng.next_u64() as u32) };
+                let id = if k == count - 1 {
+                    after.clone()
+                } else {
+                    format!("{:016x}{:016x}{:08x}", rng.next_u64(), rng.next_u64(), rng.next_u64() as u32)
+                };
                 let at = pushed - Duration::minutes((count - k) * 25 + rng.range(0, 20));
-                let message = if rng.chance(0.05) { format!("Revert \"change {}\"", rng.range(1, 999)) } else { format!("change {}", rng.range(1, 999)) };
+                let message = if rng.chance(0.05) {
+                    format!("Revert \"change {}\"", rng.range(1, 999))
+                } else {
+                    format!("change {}", rng.range(1, 999))
+                };
                 // Committers write their own offsets.
                 let local = at.with_timezone(&chrono::FixedOffset::west_opt(5 * 3600).unwrap());
-                let timestamp = if gh { local.to_rfc3339() } else { at.with_timezone(&chrono::FixedOffset::east_opt(2 * 3600).unwrap()).to_rfc3339() };
+                let timestamp =
+                    if gh { local.to_rfc3339() } else { at.with_timezone(&chrono::FixedOffset::east_opt(2 * 3600).unwrap()).to_rfc3339() };
                 json!({"id": id, "timestamp": timestamp, "message": message, "author": {"name": "dev", "email": "dev@example.com"}})
             })
             .collect();
@@ -201,7 +221,17 @@ fn repo_story(provider: Provider, seed: u64, r: usize, repo: &str, day: i64, dat
             // A rollback now and then: the sha of the day's first push again.
             let target = if j == n - 1 && day % 10 == 9 { sha(seed, r, day, 0) } else { after.clone() };
             if rng.chance(0.3) {
-                out.extend(deployment(provider, repo, id + 50, &target, "staging", false, created - Duration::minutes(5), &[("success", 3)], &mut rng));
+                out.extend(deployment(
+                    provider,
+                    repo,
+                    id + 50,
+                    &target,
+                    "staging",
+                    false,
+                    created - Duration::minutes(5),
+                    &[("success", 3)],
+                    &mut rng,
+                ));
             }
             let outcome = rng.range(0, 19);
             let states: &[(&str, i64)] = match outcome {
@@ -214,7 +244,17 @@ fn repo_story(provider: Provider, seed: u64, r: usize, repo: &str, day: i64, dat
                 if let (Some(previous), true) = (last_production, gh) {
                     // GitHub marks the deployment replaced inactive when a new one succeeds.
                     let at = created + Duration::minutes(states.last().unwrap().1);
-                    out.extend(deployment(provider, repo, previous, &deployed.last().unwrap().1, "production", true, at, &[("inactive", 0)], &mut rng));
+                    out.extend(deployment(
+                        provider,
+                        repo,
+                        previous,
+                        &deployed.last().unwrap().1,
+                        "production",
+                        true,
+                        at,
+                        &[("inactive", 0)],
+                        &mut rng,
+                    ));
                 }
                 last_production = Some(id);
                 deployed.push((id, target));
@@ -235,12 +275,27 @@ fn repo_story(provider: Provider, seed: u64, r: usize, repo: &str, day: i64, dat
 
 /// A deployment's events: created (GitHub), then its statuses minutes after `created`.
 #[allow(clippy::too_many_arguments)]
-fn deployment(provider: Provider, repo: &str, id: i64, sha: &str, environment: &str, production: bool, created: DateTime<Utc>, states: &[(&str, i64)], rng: &mut Rng) -> Vec<Event> {
+fn deployment(
+    provider: Provider,
+    repo: &str,
+    id: i64,
+    sha: &str,
+    environment: &str,
+    production: bool,
+    created: DateTime<Utc>,
+    states: &[(&str, i64)],
+    rng: &mut Rng,
+) -> Vec<Event> {
     let mut out = Vec::new();
     if provider == Provider::GitHub {
         let deployment = json!({"id": id, "sha": sha, "ref": "main", "environment": environment, "production_environment": production, "created_at": iso(created), "updated_at": iso(created)});
         if states.first().is_some_and(|(s, _)| *s != "inactive") {
-            out.push(Event { time: created, kind: "deployment".into(), payload: json!({"action": "created", "deployment": deployment, "repository": {"full_name": repo}}), late: false });
+            out.push(Event {
+                time: created,
+                kind: "deployment".into(),
+                payload: json!({"action": "created", "deployment": deployment, "repository": {"full_name": repo}}),
+                late: false,
+            });
         }
         for (n, (state, minutes)) in states.iter().enumerate() {
             let at = created + Duration::minutes(*minutes) + Duration::seconds(n as i64);
@@ -259,7 +314,11 @@ fn deployment(provider: Provider, repo: &str, id: i64, sha: &str, environment: &
             };
             let at = created + Duration::minutes(*minutes) + Duration::seconds(n as i64);
             // GitLab writes local times with their offset, or UTC spelt out.
-            let changed = if n % 2 == 0 { at.with_timezone(&chrono::FixedOffset::east_opt(2 * 3600).unwrap()).format("%Y-%m-%d %H:%M:%S %z").to_string() } else { at.format("%Y-%m-%d %H:%M:%S UTC").to_string() };
+            let changed = if n % 2 == 0 {
+                at.with_timezone(&chrono::FixedOffset::east_opt(2 * 3600).unwrap()).format("%Y-%m-%d %H:%M:%S %z").to_string()
+            } else {
+                at.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+            };
             out.push(Event {
                 time: at,
                 kind: "deployment".into(),
@@ -319,7 +378,15 @@ fn ci_events(provider: Provider, rng: &mut Rng, out: &mut Vec<Event>, repo: &str
 
 /// An incident: an issue labelled `incident` (GitLab: of type Incident), sometimes naming its
 /// root cause, closed a few hours later, sometimes reopened and closed again.
-fn incident(provider: Provider, rng: &mut Rng, out: &mut Vec<Event>, repo: &str, day: i64, opened: DateTime<Utc>, deployed: &[(i64, String)]) {
+fn incident(
+    provider: Provider,
+    rng: &mut Rng,
+    out: &mut Vec<Event>,
+    repo: &str,
+    day: i64,
+    opened: DateTime<Utc>,
+    deployed: &[(i64, String)],
+) {
     let number = day * 10 + 1;
     let body = match deployed.first() {
         Some((_, sha)) if rng.chance(0.5) => format!("Checkout fails.\nroot cause: {}\n", &sha[..9]),
@@ -337,7 +404,17 @@ fn incident(provider: Provider, rng: &mut Rng, out: &mut Vec<Event>, repo: &str,
 }
 
 #[allow(clippy::too_many_arguments)]
-fn issue_event(provider: Provider, repo: &str, number: i64, action: &str, at: DateTime<Utc>, created: DateTime<Utc>, closed: Option<DateTime<Utc>>, labels: &[&str], body: &str) -> Event {
+fn issue_event(
+    provider: Provider,
+    repo: &str,
+    number: i64,
+    action: &str,
+    at: DateTime<Utc>,
+    created: DateTime<Utc>,
+    closed: Option<DateTime<Utc>>,
+    labels: &[&str],
+    body: &str,
+) -> Event {
     let state = if closed.is_some() { "closed" } else { "open" };
     let payload = if provider == Provider::GitHub {
         let labels: Vec<Value> = labels.iter().map(|l| json!({"name": l})).collect();
@@ -366,7 +443,11 @@ fn pagerduty_story(seed: u64, day: i64, date: NaiveDate) -> Vec<Event> {
     let (service, summary) = *rng.pick(PAGERDUTY_SERVICES);
     let id = format!("Q{:012X}", rng.next_u64() >> 16);
     let triggered = date.and_hms_opt(10, 0, 0).unwrap().and_utc() + Duration::minutes(rng.range(0, 600));
-    let mut steps = vec![("incident.triggered", "triggered", 0), ("incident.acknowledged", "acknowledged", 5), ("incident.resolved", "resolved", rng.range(15, 180))];
+    let mut steps = vec![
+        ("incident.triggered", "triggered", 0),
+        ("incident.acknowledged", "acknowledged", 5),
+        ("incident.resolved", "resolved", rng.range(15, 180)),
+    ];
     if rng.chance(0.2) {
         steps.push(("incident.reopened", "triggered", 200));
         steps.push(("incident.resolved", "resolved", 240));

@@ -58,7 +58,8 @@ impl Source for WebhookSource {
     fn ingest(&self, batch: &[LoadedObject], ctx: &IngestContext<'_>, txn: &mut Txn) -> Result<BatchOutcome> {
         let provider = self.0;
         let mut outcome = BatchOutcome::new(batch.len());
-        let decoded = ndjson::decode_records(batch, self.name(), &ctx.settings.limits, &mut outcome, |_, text| Ok(decode_record(provider, text)));
+        let decoded =
+            ndjson::decode_records(batch, self.name(), &ctx.settings.limits, &mut outcome, |_, text| Ok(decode_record(provider, text)));
 
         let days: BTreeSet<NaiveDate> = decoded
             .iter()
@@ -99,7 +100,8 @@ impl Source for WebhookSource {
         }
         let mut frames = Vec::new();
         for table in self.tables() {
-            let mine: Vec<&EventRow> = rows.iter().filter(|r| events::table_of(provider, &r.kind).is_some_and(|t| t.name == table.name)).collect();
+            let mine: Vec<&EventRow> =
+                rows.iter().filter(|r| events::table_of(provider, &r.kind).is_some_and(|t| t.name == table.name)).collect();
             if !mine.is_empty() {
                 frames.push((*table, events::frame(&mine).context("build webhook event rows")?));
             }
