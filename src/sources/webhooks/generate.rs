@@ -263,12 +263,12 @@ fn repo_story(provider: Provider, seed: u64, r: usize, repo: &str, day: i64, dat
         before = after;
     }
     if rng.chance(0.3) {
-        incident(provider, &mut rng, &mut out, repo, day, start + Duration::hours(9), &deployed);
+        incident(provider, &mut rng, &mut out, repo, r as i64 * 100_000 + day * 10 + 1, start + Duration::hours(9), &deployed);
     }
     if rng.chance(0.3) {
         // An issue that is no incident.
         let at = start + Duration::hours(2);
-        out.push(issue_event(provider, repo, day * 10 + 9, "opened", at, at, None, &["bug"], ""));
+        out.push(issue_event(provider, repo, r as i64 * 100_000 + day * 10 + 9, "opened", at, at, None, &["bug"], ""));
     }
     out
 }
