@@ -28,6 +28,7 @@ fn push(id: &str, before: &str, after: &str, pushed_at: i64, commits: &[(&str, &
     )
 }
 
+#[allow(clippy::too_many_arguments)]
 fn status(id: &str, deployment: i64, sha: &str, environment: &str, production: bool, created: &str, state: &str, at: &str) -> String {
     envelope(
         "deployment_status",
