@@ -31,7 +31,7 @@ bench-telemetry days="10" per_day="200000":
 # regenerate sample-data/ (deterministic; hand-written objects such as legacy-sender.ndjson stay)
 sample-data:
     rm -rf sample-data/raw/commits
-    rm -f sample-data/raw/*/dt=*/part-* sample-data/raw/*/dt=*/single-* sample-data/raw/*/dt=*/checkin* sample-data/raw/*/dt=*/events.ndjson sample-data/raw/*/dt=*/sender-dump.json sample-data/raw/*/dt=*/messages.ndjson
+    rm -f sample-data/raw/*/dt=*/part-* sample-data/raw/*/dt=*/single-* sample-data/raw/*/dt=*/checkin* sample-data/raw/*/dt=*/events.ndjson sample-data/raw/*/dt=*/sender-dump.json sample-data/raw/*/dt=*/messages.ndjson sample-data/raw/*/dt=*/deliveries-* sample-data/raw/*/dt=*/firehose-*
     cargo run -- --raw sample-data/raw generate --days 3 --per-day 200 --start 2026-10-01
 
 # peak memory over a normal lake and the same lake with compression bombs and endless lines (release build)

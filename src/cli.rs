@@ -465,6 +465,11 @@ fn status_text(s: &pipelake::run::StatusReport) -> String {
     if !kinds.is_empty() {
         out += &format!("\nvalid records of kinds not used, skipped:\n{}", kinds.concat());
     }
+    if !s.unmapped_services.is_empty() {
+        let each: Vec<String> = s.unmapped_services.iter().map(|(service, n)| format!("{service} {n}")).collect();
+        out +=
+            &format!("\nincidents kept without a repository (map their services in [sources.pagerduty] services): {}\n", each.join(", "));
+    }
     let skipped: Vec<String> =
         s.sources.iter().flat_map(|x| x.skipped.iter().map(move |k| format!("  {} ({}): {}\n", k.name, x.source, k.reason))).collect();
     if !skipped.is_empty() {

@@ -265,7 +265,12 @@ fn github_timeline_gives_the_keys_worked_out_by_hand() {
         ]
     );
     let status = lake.ok(&["status"]);
-    assert!(status.contains("pagerduty"), "{status}");
+    assert!(
+        status.contains("incidents kept without a repository (map their services in [sources.pagerduty] services): PSVC 1"),
+        "{status}"
+    );
+    let json: Value = serde_json::from_str(&lake.ok(&["status", "--format", "json"])).unwrap();
+    assert_eq!(json["unmapped_services"], json!({"PSVC": 1}));
 }
 
 /// What the DORA tables hold, for comparing warehouses.

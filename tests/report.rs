@@ -61,10 +61,22 @@ fn the_report_opens_offline_with_every_chart_drawn() {
     assert!(html.contains(&chart("bars", days, "pipelines per day")), "one bar per day");
     let commits = scalar(&db, "SELECT count(*) FROM perf_commits WHERE total_time_s IS NOT NULL");
     assert!(html.contains(&chart("bars", commits, "total test time")), "one bar per perf commit");
-    for section in ["Pipelines", "DORA", "Telemetry", "Test performance"] {
+    for section in ["Pipelines", "DORA: the five keys", "DORA: deployment", "Telemetry", "Test performance"] {
         assert!(html.contains(&format!("<h2>{section}")), "{section}");
     }
     assert!(!html.contains("class=\"empty\""), "every source has data here");
+    // The five keys with their working: the last day's failed / deployments of all repositories,
+    // and the incidents with how each was attributed.
+    let working = common::rows(
+        &db,
+        "SELECT failed_deployments || ' / ' || deployments FROM dora_keys_daily WHERE repo = '*' AND window_days = 30
+         AND date = (SELECT max(date) FROM dora_keys_daily WHERE date <= DATE '2026-10-12')",
+    );
+    assert!(html.contains("<td>*</td><td>2026-10-12</td>") && html.contains(&format!("<td>{}</td>", working[0][0])), "{working:?}");
+    for how in ["root_cause", "last_deployment"] {
+        let n = scalar(&db, &format!("SELECT count(*) FROM incidents WHERE attribution = '{how}' AND date <= DATE '2026-10-12'"));
+        assert!(n > 0 && html.contains(&format!("<td>{how}</td>")), "{how}: {n}");
+    }
 
     let shot = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("report.png");
     let _ = std::fs::remove_file(&shot);

@@ -24,7 +24,7 @@ pub fn render(warehouse: &Warehouse, from: Option<NaiveDate>, to: Option<NaiveDa
         to: to.unwrap_or(NaiveDate::from_ymd_opt(9999, 12, 31).expect("a date")),
     };
     let mut body = String::new();
-    for section in [pipelines, dora, telemetry, perf] {
+    for section in [pipelines, dora_keys, dora, telemetry, perf] {
         body.push_str(&section(&conn, &range)?);
     }
     let span = match (from, to) {
@@ -223,6 +223,91 @@ fn dora(conn: &Connection, range: &Range) -> Result<String> {
         ));
     }
     Ok(section("DORA: deployment frequency and lead time", "devops_events", parts))
+}
+
+/// The five keys from webhooks and toolkit events: per repository over time, the last day's
+/// numbers with their numerators and classes, and each incident with the deployment it was
+/// attributed to and how.
+fn dora_keys(conn: &Connection, range: &Range) -> Result<String> {
+    let r = range.sql();
+    let mut parts = Vec::new();
+    // The busiest repositories and all of them together.
+    let top = format!(
+        "(repo = '*' OR repo IN (SELECT repo FROM dora_keys_daily WHERE {r} AND window_days = 30 AND repo <> '*'
+            GROUP BY repo ORDER BY max(deployments) DESC, repo LIMIT 5))"
+    );
+    let chart = |title: &str, expr: &str, unit: &str| -> Result<Option<String>> {
+        let series = series_by(&rows(
+            conn,
+            &format!("SELECT repo, date, {expr} FROM dora_keys_daily WHERE {r} AND window_days = 30 AND {top} ORDER BY repo, date"),
+        )?);
+        Ok((!series.is_empty()).then(|| format!("<h3>{}</h3>{}", esc(title), lines(title, &series, unit))))
+    };
+    let charts = [
+        ("Deployments, last 30 days", "deployments", "deployments"),
+        ("Lead time for changes: median over the 30 days, hours", "lead_time_p50_seconds / 3600", "h"),
+        ("Change failure rate over the 30 days, %", "100 * change_failure_rate", "%"),
+        ("Failed deployment recovery time: median over the 30 days, hours", "recovery_p50_seconds / 3600", "h"),
+        ("Rework rate over the 30 days, %", "100 * rework_rate", "%"),
+    ];
+    for (title, expr, unit) in charts {
+        parts.extend(chart(title, expr, unit)?);
+    }
+    if parts.is_empty() {
+        return Ok(section("DORA: the five keys", "deployment or incident", parts));
+    }
+    let last = rows(
+        conn,
+        &format!(
+            "SELECT k.repo, k.date, k.deployments, k.deploy_days,
+                round(k.lead_time_p50_seconds / 3600, 1), k.lead_time_changes,
+                k.failed_deployments || ' / ' || k.deployments, round(k.recovery_p50_seconds / 3600, 1), k.recovered_incidents,
+                round(k.time_to_restore_p50_seconds / 3600, 1), k.rework_deployments || ' / ' || k.deployments,
+                string_agg(c.metric || ' ' || c.class, ', ' ORDER BY c.metric)
+             FROM dora_keys_daily k LEFT JOIN dora_classes_daily c
+               ON c.date = k.date AND c.repo = k.repo AND c.window_days = k.window_days AND c.report_year = 2023 AND c.class IS NOT NULL
+             WHERE k.window_days = 30 AND k.date = (SELECT max(date) FROM dora_keys_daily WHERE {r})
+             GROUP BY ALL ORDER BY any_value(k.repo = '*'), k.repo"
+        ),
+    )?;
+    parts.push(format!(
+        "<h3>The last day, 30-day window, with the working</h3>{}",
+        table(
+            &[
+                "repo",
+                "date",
+                "deployments",
+                "days",
+                "lead time p50 (h)",
+                "of changes",
+                "failed / deployments",
+                "recovery p50 (h)",
+                "of incidents",
+                "restore p50 (h)",
+                "rework / deployments",
+                "DORA 2023 classes",
+            ],
+            &last
+        )
+    ));
+    let incidents = rows(
+        conn,
+        &format!(
+            "SELECT opened_at, coalesce(repo, '(service ' || service || ', not mapped)'), source, incident_id, resolved_at,
+                CASE WHEN reopened THEN 'yes' ELSE '' END, coalesce(attribution, 'none'), deployment_id, deployed_at, root_cause_sha
+             FROM incidents WHERE {r} ORDER BY opened_at DESC, source, incident_id LIMIT 50"
+        ),
+    )?;
+    if !incidents.is_empty() {
+        parts.push(format!(
+            "<h3>Incidents (latest 50) and the deployment each was attributed to</h3>{}",
+            table(
+                &["opened", "repo", "source", "id", "resolved", "reopened", "attribution", "deployment", "deployed", "root cause"],
+                &incidents
+            )
+        ));
+    }
+    Ok(section("DORA: the five keys", "deployment or incident", parts))
 }
 
 fn telemetry(conn: &Connection, range: &Range) -> Result<String> {

@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use super::Pipelake;
-use crate::error::Result;
+use crate::error::{PolarsContext, Result};
 use crate::lake::{list_raw_objects, Skipped};
 use crate::sources;
 
@@ -61,6 +61,9 @@ pub struct StatusReport {
     pub tables: Vec<TableStatus>,
     /// Files out of the warehouse: what the next vacuum frees, what it keeps for older readers.
     pub vacuum: crate::warehouse::VacuumReport,
+    /// Incidents kept with no repository, by PagerDuty service: services the setting
+    /// `[sources.pagerduty] services` does not map yet.
+    pub unmapped_services: std::collections::BTreeMap<String, u64>,
 }
 
 impl Pipelake {
@@ -103,6 +106,7 @@ impl Pipelake {
             let stale_days = manifest.pending_summaries.get(table.name).map_or(0, |d| d.len());
             tables.push(TableStatus { table: table.name.to_string(), rows, days, last_day, stale_days });
         }
+        let unmapped_services = self.unmapped_services()?;
         Ok(StatusReport {
             raw: self.raw.url().to_string(),
             warehouse: self.warehouse.location().url().to_string(),
@@ -111,6 +115,24 @@ impl Pipelake {
             sources: out,
             tables,
             vacuum: self.warehouse.vacuum_preview(self.settings.vacuum_retention_days),
+            unmapped_services,
         })
+    }
+
+    /// Incidents without a repository, by service.
+    fn unmapped_services(&self) -> Result<std::collections::BTreeMap<String, u64>> {
+        let table = &crate::summaries::INCIDENTS;
+        let days: Vec<chrono::NaiveDate> =
+            self.warehouse.manifest().tables.get(table.name).map(|p| p.keys().copied().collect()).unwrap_or_default();
+        let mut out = std::collections::BTreeMap::new();
+        let Some(df) = self.warehouse.read_days(table, &days, Some(&["repo", "service"]))? else { return Ok(out) };
+        let repo = df.column("repo").and_then(|c| c.str().cloned()).context("incidents repo")?;
+        let service = df.column("service").and_then(|c| c.str().cloned()).context("incidents service")?;
+        for (r, s) in repo.iter().zip(service.iter()) {
+            if r.is_none() {
+                *out.entry(s.unwrap_or("(no service)").to_string()).or_default() += 1;
+            }
+        }
+        Ok(out)
     }
 }

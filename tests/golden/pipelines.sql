@@ -9,14 +9,17 @@ date,pipelines,ids
 2026-10-04,8,8
 
 # every record of every raw object accounted for
-SELECT source, count(*) AS objects, sum(records) AS records, sum(accepted) AS accepted, sum(duplicates) AS duplicates, sum(rejected) AS rejected FROM ingested_objects GROUP BY source ORDER BY source
+SELECT source, count(*) AS objects, sum(records) AS records, sum(accepted) AS accepted, sum(duplicates) AS duplicates, sum(rejected) AS rejected, sum(skipped) AS skipped FROM ingested_objects GROUP BY source ORDER BY source
 ----
-source,objects,records,accepted,duplicates,rejected
-commits,12,312,297,12,3
-devops_events,6,623,592,26,5
-perf,3,10,10,0,0
-pipelines,12,626,603,21,2
-telemetry,11,614,571,14,29
+source,objects,records,accepted,duplicates,rejected,skipped
+commits,12,312,297,12,3,0
+devops_events,6,623,592,26,5,0
+github,6,144,127,11,0,6
+gitlab,6,118,106,6,0,6
+pagerduty,4,13,6,1,0,6
+perf,3,10,10,0,0,0
+pipelines,12,626,603,21,2,0
+telemetry,11,614,571,14,29,0
 
 # reasons records were rejected
 SELECT raw_key, position, reason FROM rejects WHERE source = 'pipelines' ORDER BY raw_key, position

@@ -1,0 +1,77 @@
+# every delivery accounted for, per sender: records = accepted + duplicates + rejected + skipped
+SELECT source, sum(records) AS records, sum(accepted) AS accepted, sum(duplicates) AS duplicates, sum(rejected) AS rejected, sum(skipped) AS skipped FROM ingested_objects WHERE source IN ('github', 'gitlab', 'pagerduty') GROUP BY ALL ORDER BY ALL
+----
+source,records,accepted,duplicates,rejected,skipped
+github,144,127,11,0,6
+gitlab,118,106,6,0,6
+pagerduty,13,6,1,0,6
+
+# deliveries kept per event table and kind
+SELECT 'deployment_events' AS t, source, kind, count(*) AS n FROM deployment_events GROUP BY ALL UNION ALL SELECT 'change_events', source, kind, count(*) FROM change_events GROUP BY ALL UNION ALL SELECT 'incident_events', source, kind, count(*) FROM incident_events GROUP BY ALL UNION ALL SELECT 'ci_events', source, kind, count(*) FROM ci_events GROUP BY ALL ORDER BY ALL
+----
+t,source,kind,n
+change_events,github,pull_request,13
+change_events,github,push,19
+change_events,gitlab,merge_request,13
+change_events,gitlab,push,18
+ci_events,github,workflow_job,19
+ci_events,github,workflow_run,19
+ci_events,gitlab,build,20
+ci_events,gitlab,pipeline,20
+deployment_events,github,deployment,13
+deployment_events,github,deployment_status,39
+deployment_events,gitlab,deployment,22
+incident_events,github,issues,5
+incident_events,gitlab,issue,13
+incident_events,pagerduty,incident.acknowledged,2
+incident_events,pagerduty,incident.resolved,2
+incident_events,pagerduty,incident.triggered,2
+
+# deployments by how their newly deployed commits were found, rework and final state
+SELECT source, production, final_state, history, rework, count(*) AS n, sum(len(new_commits)) AS new_commits, sum(len(lead_times_s)) AS lead_times FROM deployments WHERE source <> 'devops_events' GROUP BY ALL ORDER BY ALL
+----
+source,production,final_state,history,rework,n,new_commits,lead_times
+github,false,success,,,3,0,0
+github,true,in_progress,,,1,0,0
+github,true,success,first_deployment,,2,0,0
+github,true,success,previous_deployment,revert,1,3,3
+github,true,success,previous_deployment,,6,26,26
+gitlab,false,success,,,1,0,0
+gitlab,true,running,,,1,0,0
+gitlab,true,success,first_deployment,,2,0,0
+gitlab,true,success,previous_deployment,revert,1,1,1
+gitlab,true,success,previous_deployment,,6,20,20
+
+# incidents and how each was attributed (the unmapped PagerDuty service kept with a NULL repo)
+SELECT date, source, repo, service, reopened, attribution, deployment_id, epoch(resolved_at - opened_at) AS restore_seconds FROM incidents ORDER BY ALL
+----
+date,source,repo,service,reopened,attribution,deployment_id,restore_seconds
+2026-10-01,github,acme/web,,false,root_cause,100,12240
+2026-10-02,github,acme/web,,false,last_deployment,1103,13680
+2026-10-02,gitlab,acme/platform/billing,,false,root_cause,1000,14640
+2026-10-02,gitlab,acme/platform/infra,,true,root_cause,1101,18600
+2026-10-02,pagerduty,,PAPI001,false,,,3900
+2026-10-03,gitlab,acme/platform/billing,,false,last_deployment,2001,3840
+2026-10-03,pagerduty,,PUNMAP9,false,,,9720
+
+# the five keys of all repositories over 7 days
+SELECT date, deployments, deploy_days, lead_time_changes, lead_time_p50_seconds, failed_deployments, change_failure_rate, recovered_incidents, recovery_p50_seconds, time_to_restore_p50_seconds, rework_deployments, rework_rate FROM dora_keys_daily WHERE repo = '*' AND window_days = 7 ORDER BY ALL
+----
+date,deployments,deploy_days,lead_time_changes,lead_time_p50_seconds,failed_deployments,change_failure_rate,recovered_incidents,recovery_p50_seconds,time_to_restore_p50_seconds,rework_deployments,rework_rate
+2026-10-01,42,1,87,4730,1,0.023809523809523808,1,43618,12240,2,0.047619047619047616
+2026-10-02,89,2,210,6011,4,0.0449438202247191,4,41878,13680,2,0.02247191011235955
+2026-10-03,135,3,309,6450,5,0.037037037037037035,5,40138,12240,2,0.014814814814814815
+
+# classes of the last day, all repositories, 30 days
+SELECT report_year, metric, value, class FROM dora_classes_daily WHERE repo = '*' AND window_days = 30 AND date = '2026-10-03' ORDER BY ALL
+----
+report_year,metric,value,class
+2023,change_failure_rate,0.037037037037037035,elite
+2023,deployment_frequency,0.7,medium
+2023,lead_time,6450,elite
+2023,recovery_time,40138,high
+2025,change_failure_rate,0.037037037037037035,
+2025,deployment_frequency,19200,lt_1d
+2025,lead_time,6450,lt_1d
+2025,recovery_time,40138,lt_1d
+2025,rework_rate,0.014814814814814815,
