@@ -589,3 +589,55 @@ fn gitlab_timeline_with_offsets_and_a_squash_merge_gives_the_keys_worked_out_by_
         strings(&["3", "1", "2", "4500", "5220", "2700", "1", "0.3333333333333333", "1", "4200", "1", "3600", "0", "0"])
     );
 }
+
+#[test]
+fn hostile_deliveries_cost_only_themselves() {
+    let lake = Lake::new();
+    let good = github_timeline();
+    let deep = format!("{}{}", "{\"a\":[".repeat(3000), "]}".repeat(3000));
+    let hostile = [
+        // Nesting past any decoder's stack, bare and in an envelope.
+        deep.clone(),
+        format!("{{\"event\": \"push\", \"delivery\": \"deep\", \"payload\": {deep}}}"),
+        // Numbers no id holds, NaN (not JSON), a year past 9999, a body that is no object.
+        json!({"event": "deployment", "delivery": "big", "payload": {"deployment": {"id": 1, "sha": "a", "created_at": "2026-10-01T00:00:00Z"}, "repository": {"full_name": REPO}}}).to_string().replace("\"id\":1", "\"id\":1e400"),
+        r#"{"event": "deployment", "delivery": "nan", "payload": {"deployment": {"id": NaN}}}"#.to_string(),
+        json!({"event": "deployment_status", "delivery": "y99999", "payload": {"deployment_status": {"id": 5, "state": "success", "created_at": "99999-01-01T00:00:00Z"}, "deployment": {"id": 9, "created_at": "99999-01-01T00:00:00Z"}, "repository": {"full_name": REPO}}}).to_string(),
+        "[1, 2, 3]".to_string(),
+        "\"just a string\"".to_string(),
+        // A used kind whose fields are of the wrong shape: nothing identifies it.
+        json!({"event": "deployment", "delivery": "shape", "payload": {"deployment": "x", "repository": {"full_name": REPO}}}).to_string(),
+        // SQL and control characters in names are data, never SQL.
+        json!({"event": "issues", "delivery": "sql", "payload": {"action": "opened", "issue": {"id": 666, "created_at": "2026-10-01T01:00:00Z", "labels": [{"name": "incident"}], "title": "'); DROP TABLE incidents; --\u{0}\u{7}"}, "repository": {"full_name": "x'); DROP TABLE deployments; --"}}}).to_string(),
+        // An endless line (cut by the record limit below).
+        format!("{{\"event\": \"push\", \"payload\": {{\"x\": \"{}\"}}}}", "y".repeat(2 << 20)),
+    ];
+    std::fs::write(lake.dir.path().join("pipelake.toml"), "max_record_megabytes = 1\n").unwrap();
+    lake.put("github/dt=2026-10-02/good.ndjson", good.join("\n") + "\n");
+    lake.put("github/dt=2026-10-02/hostile.ndjson", hostile.join("\n") + "\n");
+    lake.ok(&["run", "--from", "2026-10-01", "--to", "2026-10-02"]);
+    let db = lake.duckdb();
+    let reasons = rows(&db, "SELECT position, reason FROM rejects ORDER BY position");
+    // Every hostile record but the one with SQL in it is one reject with its reason.
+    assert_eq!(reasons.len(), hostile.len() - 1, "{reasons:?}");
+    for (n, reason) in [
+        (1, "recursion limit"),
+        (2, "recursion limit"),
+        (3, "number out of range"),
+        (4, "not JSON"),
+        (5, "is not a time of the years 1 to 9999"),
+        (6, "not a JSON object"),
+        (7, "not a JSON object"),
+        (8, "identify"),
+        (10, "max_record_megabytes"),
+    ] {
+        assert!(reasons.iter().any(|r| r[0] == n.to_string() && r[1].contains(reason)), "line {n}: {reason} not in {reasons:?}");
+    }
+    // The normal deliveries are all there: the same keys as in a clean lake.
+    let clean = Lake::new();
+    clean.put("github/dt=2026-10-02/good.ndjson", good.join("\n") + "\n");
+    clean.ok(&["run", "--from", "2026-10-01", "--to", "2026-10-02"]);
+    assert_eq!(keys(&lake, "2026-10-02", REPO, 7), keys(&clean, "2026-10-02", REPO, 7));
+    assert_eq!(scalar(&db, "SELECT count(*) FROM incidents WHERE repo = 'x''); DROP TABLE deployments; --'"), 1);
+    assert!(scalar(&db, "SELECT count(*) FROM deployments") > 0);
+}

@@ -67,7 +67,7 @@ fn every_example_of_a_kind_the_folds_read_has_its_repo_its_time_and_a_key() {
             }
             let what = format!("{event} #{n} ({})", example["action"]);
             assert!(delivery.repo(Provider::GitHub).is_some_and(|r| r.contains('/')), "{what}: no repo");
-            let at = delivery.occurred_at(Provider::GitHub).unwrap_or_else(|| panic!("{what}: no time"));
+            let at = delivery.occurred_at(Provider::GitHub).unwrap().unwrap_or_else(|| panic!("{what}: no time"));
             assert!(at.timestamp() > 1_200_000_000, "{what}: {at}");
             let key = delivery.content_key(Provider::GitHub).unwrap_or_else(|| panic!("{what}: no key"));
             // The same body bare (as a REST backfill or another relay writes it) is the same event.
@@ -115,4 +115,78 @@ fn every_example_github_publishes_is_ingested_without_a_reject() {
     assert!(kept > used / 2 && kept <= used, "{kept} of {used}");
     let status = lake.ok(&["status"]);
     assert!(status.contains("star "), "skipped kinds by name: {status}");
+}
+
+/// The folder of GitLab's examples: the test data of its Go client, fetched beside GitHub's.
+fn gitlab_examples() -> Vec<(String, serde_json::Value)> {
+    let github = std::env::var("PIPELAKE_WEBHOOK_EXAMPLES").unwrap_or_else(|_| {
+        let home = std::env::var("HOME").unwrap_or_default();
+        format!("{home}/.cache/pipelake-fixtures/octokit-webhooks-examples-7.6.1")
+    });
+    let dir = std::path::Path::new(&github).parent().unwrap().join("go-gitlab-0.73.1-2-webhooks");
+    let mut out: Vec<(String, serde_json::Value)> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}; fetch the examples with `python3 tests/fetch_webhook_examples.py`", dir.display()))
+        .map(|e| e.unwrap().path())
+        .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap()))
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+#[test]
+fn every_example_gitlab_publishes_is_ingested_without_a_reject_and_folded() {
+    let examples = gitlab_examples();
+    assert!(examples.len() >= 15, "{} examples", examples.len());
+    let lake = common::Lake::new();
+    // Each bare, as a `.json` object the relay wrote, and all of them as envelopes named by
+    // the header GitLab sends.
+    let mut envelopes = String::new();
+    for (name, body) in &examples {
+        lake.put(&format!("gitlab/dt=2026-10-01/{name}"), serde_json::to_vec_pretty(body).unwrap());
+        let header = match body["object_kind"].as_str() {
+            Some("build") => "Job Hook".to_string(),
+            Some("merge_request") => "Merge Request Hook".to_string(),
+            Some(kind) => format!("{}{} Hook", kind[..1].to_uppercase(), &kind[1..]).replace('_', " "),
+            None => "System Hook".to_string(),
+        };
+        envelopes += &format!(
+            "{}\n",
+            serde_json::json!({"event": header, "delivery": name, "received_at": "2026-10-01T12:00:00Z", "payload": body})
+        );
+    }
+    lake.put("gitlab/dt=2026-10-02/envelopes.ndjson", envelopes);
+    lake.ok(&["run", "--from", "2026-10-01", "--to", "2026-10-02"]);
+    let db = lake.duckdb();
+    assert_eq!(common::rows(&db, "SELECT raw_key, reason FROM rejects"), Vec::<Vec<String>>::new());
+    let counts = common::rows(&db, "SELECT sum(records), sum(accepted), sum(duplicates), sum(skipped) FROM ingested_objects");
+    let used = examples
+        .iter()
+        .filter(|(_, b)| {
+            ["push", "pipeline", "build", "deployment", "issue", "merge_request"].contains(&b["object_kind"].as_str().unwrap_or(""))
+        })
+        .count();
+    let n = examples.len();
+    // Bare and enveloped are the same events: once accepted, once a duplicate by content.
+    assert_eq!(counts, vec![vec![(2 * n).to_string(), used.to_string(), used.to_string(), (2 * (n - used)).to_string()]]);
+    // The deployment (a GitLab before status_changed_at: timed by its arrival) with its full
+    // sha from the commit URL; a staging deployment, so no DORA deployment.
+    assert_eq!(
+        common::rows(&db, "SELECT repo, sha, environment, production, final_state FROM deployments"),
+        vec![vec![
+            "root/test-deployment-webhooks".to_string(),
+            "279484c09fbe69ededfced8c1bb6e6d24616b468".into(),
+            "staging".into(),
+            "false".into(),
+            "success".into()
+        ]]
+    );
+    // The push's commits with their offsets applied; the old job hook's repository from its home page.
+    assert_eq!(
+        common::rows(&db, "SELECT repo, sha, committed_at FROM changes WHERE repo = 'mike/diaspora' ORDER BY committed_at"),
+        vec![
+            vec!["mike/diaspora".to_string(), "b6568db1bc1dcd7f8b4d5a946b0b91f9dacd7327".into(), "2011-12-12 12:27:31".into()],
+            vec!["mike/diaspora".to_string(), "da1560886d4f094c3e6c9ef40349f7d38b5d27d7".into(), "2012-01-03 21:36:29".into()],
+        ]
+    );
+    assert_eq!(common::scalar(&db, "SELECT count(*) FROM ci_events WHERE kind = 'build' AND repo = 'gitlab-org/gitlab-test'"), 1);
 }

@@ -34,6 +34,18 @@ pub struct LoadedObject {
 }
 
 impl LoadedObject {
+    /// When the object landed, in microseconds: its last-modified time, or the start of its
+    /// `dt=` day when it was modified on another day (copied or restored later), so that a copy
+    /// lands as the original did. What records without a time of their own are timed by.
+    pub fn landing_time(&self) -> i64 {
+        let modified = self.object.last_modified.timestamp_micros();
+        if crate::timestamp::date_of_micros(modified) == self.object.landed {
+            modified
+        } else {
+            crate::timestamp::date_to_days(self.object.landed) as i64 * crate::timestamp::MICROS_PER_DAY
+        }
+    }
+
     /// The object's key without its compression extension, for telling framings apart.
     pub fn base_key(&self) -> &str {
         crate::lake::Compression::of_key(&self.object.key).1

@@ -140,7 +140,8 @@ impl DeploymentEvent {
                 Some(DeploymentEvent {
                     source: e.source.clone(),
                     repo,
-                    deployment_id: text(p, &["deployment_id"])?,
+                    // Older GitLab versions send no deployment_id: the deployment job's id.
+                    deployment_id: text(p, &["deployment_id"]).or_else(|| text(p, &["deployable_id"]).map(|id| format!("job:{id}")))?,
                     sha: from_url.or_else(|| text(p, &["short_sha"])).map(|s| s.to_ascii_lowercase()),
                     production: tier.as_deref() == Some("production") || environment.as_deref().is_some_and(|n| dora.is_production_name(n)),
                     environment,

@@ -14,7 +14,7 @@ use super::ndjson;
 use super::{BatchOutcome, IngestContext, LoadedObject, Reject, Source};
 use crate::error::{PolarsContext, Result};
 use crate::generate::{DayObjects, GenerateOptions};
-use crate::timestamp::{date_of_micros, date_to_days, MICROS_PER_DAY};
+use crate::timestamp::{date_of_micros, MICROS_PER_DAY};
 use crate::warehouse::{columns, TableDef, TableKind, Txn, Warehouse};
 
 /// One row per distinct event.
@@ -94,7 +94,7 @@ fn decode_row(text: &[u8], obj: &LoadedObject) -> std::result::Result<Row, Strin
     let e = event::decode(text)?;
     let (time, from_landing) = match e.time {
         Some(t) => (t, false),
-        None => (landing_time(obj), true),
+        None => (obj.landing_time(), true),
     };
     Ok(Row {
         time,
@@ -104,17 +104,6 @@ fn decode_row(text: &[u8], obj: &LoadedObject) -> std::result::Result<Row, Strin
         metadata: e.metadata,
         commit_ids: e.commit_ids,
     })
-}
-
-/// When an object landed: its last-modified time, or the start of its `dt=` day when it was
-/// modified on another day (copied or restored later), so that a copy lands as the original did.
-fn landing_time(obj: &LoadedObject) -> i64 {
-    let modified = obj.object.last_modified.timestamp_micros();
-    if date_of_micros(modified) == obj.object.landed {
-        modified
-    } else {
-        date_to_days(obj.object.landed) as i64 * MICROS_PER_DAY
-    }
 }
 
 /// The identities of events already kept on `days`.

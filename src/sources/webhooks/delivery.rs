@@ -75,16 +75,19 @@ impl Delivery {
         }
     }
 
-    /// The first of `paths` that holds a time, in UTC.
-    fn time(&self, paths: &[&[&str]]) -> Option<DateTime<Utc>> {
-        paths.iter().find_map(|p| {
-            let text = self.text(p)?;
-            // GitHub writes a push's `repository.pushed_at` as epoch seconds.
-            match text.parse::<i64>() {
-                Ok(seconds) => DateTime::from_timestamp(seconds, 0),
-                Err(_) => parse_time(&text),
-            }
-        })
+    /// The time at the first of `paths` present, in UTC; an error when it holds no time pipelake
+    /// can store (a body is never timed by a later field when its first says nonsense).
+    fn time(&self, paths: &[&[&str]]) -> Result<Option<DateTime<Utc>>, String> {
+        let Some((path, text)) = paths.iter().find_map(|p| Some((p, self.text(p)?))) else { return Ok(None) };
+        // GitHub writes a push's `repository.pushed_at` as epoch seconds.
+        let time = match text.parse::<i64>() {
+            Ok(seconds) => DateTime::from_timestamp(seconds, 0),
+            Err(_) => parse_time(&text),
+        };
+        match time {
+            Some(t) if crate::timestamp::in_range(t.timestamp_micros()) => Ok(Some(t)),
+            _ => Err(format!("{} {text:?} is not a time of the years 1 to 9999", path.join("."))),
+        }
     }
 
     /// The repository: GitHub's `repository.full_name`, GitLab's `project.path_with_namespace`;
@@ -92,14 +95,21 @@ impl Delivery {
     pub fn repo(&self, provider: Provider) -> Option<String> {
         match provider {
             Provider::GitHub => self.text(&["repository", "full_name"]),
-            Provider::GitLab => self.text(&["project", "path_with_namespace"]),
+            // A job hook of older GitLab versions has no `project`: its repository's home page
+            // is `<host>/<path_with_namespace>`.
+            Provider::GitLab => self.text(&["project", "path_with_namespace"]).or_else(|| {
+                let page = self.text(&["repository", "homepage"])?;
+                let path = page.split_once("://").map_or(page.as_str(), |(_, rest)| rest).split_once('/')?.1.trim_end_matches('/');
+                (!path.is_empty()).then(|| path.to_string())
+            }),
             Provider::PagerDuty => None,
         }
     }
 
     /// When the event happened, by the body's own times (never by arrival): what folds order
-    /// deliveries by, and the day they belong to. `None` when the body carries no time.
-    pub fn occurred_at(&self, provider: Provider) -> Option<DateTime<Utc>> {
+    /// deliveries by, and the day they belong to. `None` when the body carries no time; an error
+    /// when the field that should hold it holds something else.
+    pub fn occurred_at(&self, provider: Provider) -> Result<Option<DateTime<Utc>>, String> {
         let action = self.text(&["action"]).unwrap_or_default();
         match (provider, self.kind.as_str()) {
             (Provider::GitHub, "push") => self.time(&[&["repository", "pushed_at"], &["head_commit", "timestamp"]]),
@@ -120,7 +130,7 @@ impl Delivery {
                 &["pull_request", "updated_at"],
                 &["pull_request", "created_at"],
             ]),
-            (Provider::GitLab, "push") => self.last_commit_time(),
+            (Provider::GitLab, "push") => Ok(self.last_commit_time()),
             (Provider::GitLab, "pipeline") => self.time(&[&["object_attributes", "finished_at"], &["object_attributes", "created_at"]]),
             (Provider::GitLab, "build") => self.time(&[&["build_finished_at"], &["build_started_at"], &["build_created_at"]]),
             (Provider::GitLab, "deployment") => self.time(&[&["status_changed_at"]]),
@@ -128,7 +138,7 @@ impl Delivery {
                 self.time(&[&["object_attributes", "updated_at"], &["object_attributes", "created_at"]])
             }
             (Provider::PagerDuty, _) => self.time(&[&["event", "occurred_at"]]),
-            _ => None,
+            _ => Ok(None),
         }
     }
 
@@ -173,7 +183,13 @@ impl Delivery {
         if !self.is_used(provider) {
             return None;
         }
-        let values: Vec<String> = parts.iter().map(|p| self.text(p).unwrap_or_default()).collect();
+        let mut values: Vec<String> = parts.iter().map(|p| self.text(p).unwrap_or_default()).collect();
+        if let (true, Provider::GitLab, "deployment", Some(job)) =
+            (values[0].is_empty(), provider, self.kind.as_str(), self.text(&["deployable_id"]))
+        {
+            // Older GitLab versions send no deployment_id: the deployment job's id stands in.
+            values[0] = format!("job:{job}");
+        }
         // The first part is the event's identity: without it there is nothing to key on.
         if values[0].is_empty() {
             return None;
@@ -252,7 +268,8 @@ fn normalise_event(provider: Provider, event: &str) -> String {
 fn infer_kind(provider: Provider, body: &Map<String, Value>) -> Option<String> {
     let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_string);
     match provider {
-        Provider::GitLab => text(body.get("object_kind")),
+        // System hooks name their event in `event_name` (`project_create`, `subgroup_create`).
+        Provider::GitLab => text(body.get("object_kind")).or_else(|| text(body.get("event_name"))),
         Provider::PagerDuty => text(body.get("event").and_then(|e| e.get("event_type"))),
         Provider::GitHub => {
             let has = |key: &str| body.get(key).is_some_and(|v| !v.is_null());
@@ -377,19 +394,19 @@ mod tests {
         let push = gl(r#"{"object_kind":"push","ref":"refs/heads/main","before":"a","after":"b","project":{"path_with_namespace":"g/p"},
             "commits":[{"id":"1","timestamp":"2021-04-28T21:50:00+02:00"},{"id":"2","timestamp":"2021-04-28T22:10:00+02:00"}]}"#);
         assert_eq!(push.repo(Provider::GitLab).as_deref(), Some("g/p"));
-        assert_eq!(push.occurred_at(Provider::GitLab), parse_time("2021-04-28T20:10:00Z"), "the newest commit, offset applied");
+        assert_eq!(push.occurred_at(Provider::GitLab), Ok(parse_time("2021-04-28T20:10:00Z")), "the newest commit, offset applied");
         assert_eq!(push.content_key(Provider::GitLab).as_deref(), Some("push\u{1f}g/p\u{1f}refs/heads/main\u{1f}b"));
         let deploy =
             gl(r#"{"object_kind":"deployment","deployment_id":15,"status":"success","status_changed_at":"2021-04-28 21:50:00 +0200",
             "project":{"path_with_namespace":"g/p"}}"#);
-        assert_eq!(deploy.occurred_at(Provider::GitLab), parse_time("2021-04-28T19:50:00Z"));
+        assert_eq!(deploy.occurred_at(Provider::GitLab), Ok(parse_time("2021-04-28T19:50:00Z")));
         let failed =
             gl(r#"{"object_kind":"deployment","deployment_id":15,"status":"failed","status_changed_at":"2021-04-28 21:40:00 +0200"}"#);
         assert_ne!(failed.content_key(Provider::GitLab), deploy.content_key(Provider::GitLab), "another status of one deployment");
         let job = gl(
             r#"{"object_kind":"build","build_id":7,"build_status":"failed","build_started_at":"2016-08-12 15:23:28 UTC","build_finished_at":null}"#,
         );
-        assert_eq!(job.occurred_at(Provider::GitLab), parse_time("2016-08-12T15:23:28Z"));
+        assert_eq!(job.occurred_at(Provider::GitLab), Ok(parse_time("2016-08-12T15:23:28Z")));
         // Kinds the folds do not read have no key: they are skipped, not deduplicated.
         assert_eq!(gl(r#"{"object_kind":"note","project":{"path_with_namespace":"g/p"}}"#).content_key(Provider::GitLab), None);
 
@@ -400,7 +417,7 @@ mod tests {
         .unwrap();
         assert!(pd.is_used(Provider::PagerDuty));
         assert_eq!(pd.repo(Provider::PagerDuty), None, "services map to repositories by configuration");
-        assert_eq!(pd.occurred_at(Provider::PagerDuty), parse_time("2025-03-03T10:15:02.123Z"));
+        assert_eq!(pd.occurred_at(Provider::PagerDuty), Ok(parse_time("2025-03-03T10:15:02.123Z")));
         assert_eq!(pd.content_key(Provider::PagerDuty).as_deref(), Some("incident.resolved\u{1f}01E"));
     }
 

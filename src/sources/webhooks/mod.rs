@@ -58,8 +58,9 @@ impl Source for WebhookSource {
     fn ingest(&self, batch: &[LoadedObject], ctx: &IngestContext<'_>, txn: &mut Txn) -> Result<BatchOutcome> {
         let provider = self.0;
         let mut outcome = BatchOutcome::new(batch.len());
-        let decoded =
-            ndjson::decode_records(batch, self.name(), &ctx.settings.limits, &mut outcome, |_, text| Ok(decode_record(provider, text)));
+        let decoded = ndjson::decode_records(batch, self.name(), &ctx.settings.limits, &mut outcome, |i, text| {
+            Ok(decode_record(provider, text, batch[i].landing_time()))
+        });
 
         let days: BTreeSet<NaiveDate> = decoded
             .iter()
@@ -114,13 +115,14 @@ impl Source for WebhookSource {
 }
 
 /// The bodies of one record (a line, or a `.json` object): usually one; several where a relay
-/// wrote them back to back.
-fn decode_record(provider: Provider, text: &[u8]) -> Vec<Body> {
+/// wrote them back to back. `landed` times a body that carries no time and came without an
+/// envelope saying when it was received.
+fn decode_record(provider: Provider, text: &[u8], landed: i64) -> Vec<Body> {
     delivery::bodies(text)
         .into_iter()
         .map(|body| match body {
             Err(reason) => Body::Reject(reason, Vec::new()),
-            Ok(body) => match delivery::parse(provider, body).and_then(|d| event_row(provider, d)) {
+            Ok(body) => match delivery::parse(provider, body).and_then(|d| event_row(provider, d, landed)) {
                 Ok(Some(row)) => Body::Event(row),
                 Ok(None) => Body::Skipped(kind_name(provider, body)),
                 Err(reason) => Body::Reject(reason, body.to_vec()),
@@ -135,20 +137,25 @@ fn kind_name(provider: Provider, body: &[u8]) -> String {
 }
 
 /// The stored row of a delivery of a used kind; `None` for a kind the folds do not read.
-fn event_row(provider: Provider, d: delivery::Delivery) -> std::result::Result<Option<EventRow>, String> {
+fn event_row(provider: Provider, d: delivery::Delivery, landed: i64) -> std::result::Result<Option<EventRow>, String> {
     if !d.is_used(provider) {
         return Ok(None);
     }
-    let occurred = d.occurred_at(provider).ok_or_else(|| format!("{} {} body without its event time", provider.name(), d.kind))?;
-    let occurred_at = occurred.timestamp_micros();
+    let content_key = d.content_key(provider);
+    if content_key.is_none() {
+        return Err(format!("{} {} body without the fields that identify its event", provider.name(), d.kind));
+    }
+    // A body without a time of its own (GitLab's deployment hook before `status_changed_at`)
+    // is timed by its arrival: the relay's, else the object's landing.
+    let occurred = d.occurred_at(provider).map_err(|e| format!("{} {} body: {e}", provider.name(), d.kind))?;
+    let occurred_at = occurred.or(d.received_at).map_or(landed, |t| t.timestamp_micros());
     if !in_range(occurred_at) {
-        return Err(format!("{} {} body: event time {occurred} is out of range", provider.name(), d.kind));
+        return Err(format!("{} {} body: event time {occurred_at} µs is out of range", provider.name(), d.kind));
     }
     let repo = d.repo(provider);
     if repo.is_none() && provider != Provider::PagerDuty {
         return Err(format!("{} {} body names no repository", provider.name(), d.kind));
     }
-    let content_key = d.content_key(provider);
     let payload = serde_json::to_string(&d.payload).map_err(|e| format!("payload: {e}"))?;
     Ok(Some(EventRow {
         source: provider.name(),
