@@ -12,7 +12,7 @@ use crate::error::{PolarsContext, Result};
 use crate::sources::devops_events::DEVOPS_EVENTS;
 use crate::sources::webhooks::CHANGE_EVENTS;
 use crate::timestamp::{date_of_micros, date_to_days};
-use crate::warehouse::{columns, Manifest, TableDef, TableKind};
+use crate::warehouse::{columns, timestamp_column, Manifest, TableDef, TableKind};
 
 /// How far back an earlier push of the same sha is looked for (a sha pushed again later is no
 /// new change); a sha pushed again after longer gets a row on that day too.
@@ -104,11 +104,7 @@ impl Summary for Changes {
         if kept.is_empty() {
             return Ok(None);
         }
-        let time = |name: &str, f: fn(&Row) -> Option<i64>| {
-            Int64Chunked::from_iter_options(name.into(), kept.iter().map(|(_, r)| f(r)))
-                .into_datetime(TimeUnit::Microseconds, None)
-                .into_column()
-        };
+        let time = |name: &str, f: fn(&Row) -> Option<i64>| timestamp_column(name, kept.iter().map(|(_, r)| f(r)));
         let df = DataFrame::new_infer_height(vec![
             Column::new("repo".into(), kept.iter().map(|((r, _), _)| r.as_str()).collect::<Vec<_>>()),
             Column::new("sha".into(), kept.iter().map(|((_, s), _)| s.as_str()).collect::<Vec<_>>()),

@@ -15,7 +15,7 @@ use crate::error::{PolarsContext, Result};
 use crate::sources::devops_events::DEVOPS_EVENTS;
 use crate::sources::webhooks::{CHANGE_EVENTS, DEPLOYMENT_EVENTS};
 use crate::timestamp::{date_of_micros, date_to_days};
-use crate::warehouse::{columns, Manifest, TableDef, TableKind};
+use crate::warehouse::{columns, timestamp_column, Manifest, TableDef, TableKind};
 
 /// The statuses of one deployment are folded within this many days of its date (a status
 /// posted later, such as an `inactive` weeks on, is not counted).
@@ -341,9 +341,6 @@ fn walk(
 }
 
 fn frame(rows: &[Deployment]) -> PolarsResult<DataFrame> {
-    let time = |name: &str, values: Vec<Option<i64>>| {
-        Int64Chunked::from_iter_options(name.into(), values.into_iter()).into_datetime(TimeUnit::Microseconds, None).into_column()
-    };
     let strings: ListChunked = rows.iter().map(|r| Some(Series::new("".into(), &r.new_commits))).collect();
     let lead: ListChunked = rows.iter().map(|r| Some(Series::new("".into(), &r.lead_times))).collect();
     let merge: ListChunked = rows.iter().map(|r| Some(Series::new("".into(), &r.merge_lead_times))).collect();
@@ -354,8 +351,8 @@ fn frame(rows: &[Deployment]) -> PolarsResult<DataFrame> {
         Column::new("environment".into(), rows.iter().map(|r| r.environment.as_deref()).collect::<Vec<_>>()),
         Column::new("production".into(), rows.iter().map(|r| r.production).collect::<Vec<_>>()),
         Column::new("sha".into(), rows.iter().map(|r| r.sha.as_deref()).collect::<Vec<_>>()),
-        time("created_at", rows.iter().map(|r| Some(r.created_at)).collect()),
-        time("first_success_at", rows.iter().map(|r| r.first_success_at).collect()),
+        timestamp_column("created_at", rows.iter().map(|r| Some(r.created_at))),
+        timestamp_column("first_success_at", rows.iter().map(|r| r.first_success_at)),
         Column::new("final_state".into(), rows.iter().map(|r| r.final_state.as_str()).collect::<Vec<_>>()),
         Column::new("statuses".into(), rows.iter().map(|r| r.statuses).collect::<Vec<_>>()),
         Column::new("history".into(), rows.iter().map(|r| r.history).collect::<Vec<_>>()),

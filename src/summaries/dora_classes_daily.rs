@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 use chrono::NaiveDate;
 use polars::prelude::*;
 
+use super::dora::lead_time_class;
 use super::dora_keys_daily::{self, KeyRow, DORA_KEYS_DAILY};
 use super::{Summary, SummaryContext};
 use crate::error::{PolarsContext, Result};
@@ -84,19 +85,6 @@ pub fn frequency_2023(per_week: f64) -> &'static str {
     }
 }
 
-/// DORA 2023 lead time by its median in seconds.
-pub fn lead_time_2023(seconds: f64) -> &'static str {
-    if seconds < DAY {
-        "elite"
-    } else if seconds < 7.0 * DAY {
-        "high"
-    } else if seconds < 30.0 * DAY {
-        "medium"
-    } else {
-        "low"
-    }
-}
-
 /// DORA 2023 change failure rate (a fraction).
 pub fn change_failure_2023(rate: f64) -> &'static str {
     if rate <= 0.05 {
@@ -156,7 +144,7 @@ pub fn classes(k: &KeyRow) -> Vec<ClassRow> {
     };
     vec![
         row(2023, "deployment_frequency", Some(per_week), |v| Some(frequency_2023(v))),
-        row(2023, "lead_time", k.lead_time_p50, |v| Some(lead_time_2023(v))),
+        row(2023, "lead_time", k.lead_time_p50, |v| Some(lead_time_class(v))),
         row(2023, "change_failure_rate", k.change_failure_rate(), |v| Some(change_failure_2023(v))),
         row(2023, "recovery_time", k.recovery_p50, |v| Some(recovery_2023(v))),
         row(2025, "deployment_frequency", between, |v| Some(band_2025(v))),
@@ -190,8 +178,8 @@ mod tests {
         assert_eq!(frequency_2023(1.0), "high");
         assert_eq!(frequency_2023(7.0 / 30.0), "medium");
         assert_eq!(frequency_2023(0.2), "low");
-        assert_eq!(lead_time_2023(DAY - 1.0), "elite");
-        assert_eq!(lead_time_2023(DAY), "high");
+        assert_eq!(lead_time_class(DAY - 1.0), "elite");
+        assert_eq!(lead_time_class(DAY), "high");
         assert_eq!(change_failure_2023(0.05), "elite");
         assert_eq!(change_failure_2023(0.1), "high");
         assert_eq!(change_failure_2023(0.15), "medium");

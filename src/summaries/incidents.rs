@@ -13,7 +13,7 @@ use super::{Summary, SummaryContext};
 use crate::error::{PolarsContext, Result};
 use crate::sources::webhooks::INCIDENT_EVENTS;
 use crate::timestamp::{date_of_micros, date_to_days, MICROS_PER_DAY};
-use crate::warehouse::{columns, Manifest, TableDef, TableKind};
+use crate::warehouse::{columns, timestamp_column, Manifest, TableDef, TableKind};
 
 /// Deliveries of an incident are folded up to this many days after the day it opened.
 pub const INCIDENT_SPAN_DAYS: i64 = 90;
@@ -185,9 +185,6 @@ pub fn attribute(incidents: &mut [Incident], deployments: &[Deployment], window:
 }
 
 fn frame(rows: &[Incident]) -> PolarsResult<DataFrame> {
-    let time = |name: &str, values: Vec<Option<i64>>| {
-        Int64Chunked::from_iter_options(name.into(), values.into_iter()).into_datetime(TimeUnit::Microseconds, None).into_column()
-    };
     let deployment =
         |f: fn(&(String, String, i64, &'static str)) -> String| rows.iter().map(|r| r.deployment.as_ref().map(f)).collect::<Vec<_>>();
     DataFrame::new_infer_height(vec![
@@ -196,13 +193,13 @@ fn frame(rows: &[Incident]) -> PolarsResult<DataFrame> {
         Column::new("repo".into(), rows.iter().map(|r| r.repo.as_deref()).collect::<Vec<_>>()),
         Column::new("service".into(), rows.iter().map(|r| r.service.as_deref()).collect::<Vec<_>>()),
         Column::new("title".into(), rows.iter().map(|r| r.title.as_deref()).collect::<Vec<_>>()),
-        time("opened_at", rows.iter().map(|r| Some(r.opened_at)).collect()),
-        time("resolved_at", rows.iter().map(|r| r.resolved_at).collect()),
+        timestamp_column("opened_at", rows.iter().map(|r| Some(r.opened_at))),
+        timestamp_column("resolved_at", rows.iter().map(|r| r.resolved_at)),
         Column::new("reopened".into(), rows.iter().map(|r| r.reopened).collect::<Vec<_>>()),
         Column::new("root_cause_sha".into(), rows.iter().map(|r| r.root_cause.as_deref()).collect::<Vec<_>>()),
         Column::new("deployment_source".into(), deployment(|d| d.0.clone())),
         Column::new("deployment_id".into(), deployment(|d| d.1.clone())),
-        time("deployed_at", rows.iter().map(|r| r.deployment.as_ref().map(|d| d.2)).collect()),
+        timestamp_column("deployed_at", rows.iter().map(|r| r.deployment.as_ref().map(|d| d.2))),
         Column::new("attribution".into(), deployment(|d| d.3.to_string())),
         Int32Chunked::from_iter_values("date".into(), rows.iter().map(|r| date_to_days(date_of_micros(r.opened_at))))
             .into_date()

@@ -24,7 +24,7 @@ pub use catalog::{path_literal, CATALOG};
 pub use history::{AsOf, Commit, TableChange};
 pub use keys::KeyIndex;
 pub use manifest::{DataFile, KeySegment, Manifest, ManifestChange, ObjectRecord, Removed};
-pub use parquet::{read_parquet, write_parquet};
+pub use parquet::{read_parquet, timestamp_column, write_parquet};
 pub(crate) use tables::columns;
 pub use tables::{ColumnDef, TableDef, TableKind, INGESTED_OBJECTS, REJECTS};
 pub use txn::Txn;

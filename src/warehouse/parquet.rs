@@ -18,3 +18,8 @@ pub fn write_parquet(df: &mut DataFrame) -> PolarsResult<Bytes> {
 pub fn read_parquet(bytes: Bytes, columns: Option<Vec<String>>) -> PolarsResult<DataFrame> {
     ParquetReader::new(Cursor::new(bytes)).with_columns(columns).finish()
 }
+
+/// A `TIMESTAMP` column (UTC microseconds, no time zone) as the tables store them.
+pub fn timestamp_column(name: &str, values: impl IntoIterator<Item = Option<i64>>) -> Column {
+    Int64Chunked::from_iter_options(name.into(), values.into_iter()).into_datetime(TimeUnit::Microseconds, None).into_column()
+}

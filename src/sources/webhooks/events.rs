@@ -6,7 +6,7 @@ use polars::prelude::*;
 
 use super::delivery::Provider;
 use crate::timestamp::MICROS_PER_DAY;
-use crate::warehouse::{columns, ColumnDef, TableDef, TableKind};
+use crate::warehouse::{columns, timestamp_column, ColumnDef, TableDef, TableKind};
 
 const EVENT_COLUMNS: &[ColumnDef] = columns![
     "source" "VARCHAR" "github, gitlab or pagerduty",
@@ -81,17 +81,14 @@ pub struct EventRow {
 
 /// The rows as a frame of [`EVENT_COLUMNS`] plus `date`.
 pub fn frame(rows: &[&EventRow]) -> PolarsResult<DataFrame> {
-    let time = |name: &str, values: Vec<Option<i64>>| {
-        Int64Chunked::from_iter_options(name.into(), values.into_iter()).into_datetime(TimeUnit::Microseconds, None).into_column()
-    };
     DataFrame::new_infer_height(vec![
         Column::new("source".into(), rows.iter().map(|r| r.source).collect::<Vec<_>>()),
         Column::new("kind".into(), rows.iter().map(|r| r.kind.as_str()).collect::<Vec<_>>()),
         Column::new("delivery_id".into(), rows.iter().map(|r| r.delivery_id.as_deref()).collect::<Vec<_>>()),
         Column::new("content_key".into(), rows.iter().map(|r| r.content_key.as_deref()).collect::<Vec<_>>()),
         Column::new("repo".into(), rows.iter().map(|r| r.repo.as_deref()).collect::<Vec<_>>()),
-        time("occurred_at", rows.iter().map(|r| Some(r.occurred_at)).collect()),
-        time("received_at", rows.iter().map(|r| r.received_at).collect()),
+        timestamp_column("occurred_at", rows.iter().map(|r| Some(r.occurred_at))),
+        timestamp_column("received_at", rows.iter().map(|r| r.received_at)),
         Column::new("payload".into(), rows.iter().map(|r| r.payload.as_str()).collect::<Vec<_>>()),
         Int32Chunked::from_vec("date".into(), rows.iter().map(|r| r.occurred_at.div_euclid(MICROS_PER_DAY) as i32).collect())
             .into_date()
