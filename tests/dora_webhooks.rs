@@ -493,10 +493,11 @@ fn every_dora_summary_of_a_generated_lake_is_what_duckdb_computes_from_the_facts
 }
 
 #[test]
-fn a_lake_landed_newest_day_first_and_run_nightly_ends_as_one_run_over_it() {
-    // Late statuses land a day after their deployment; landing the days newest first, with the
-    // nightly run (no days named: what new facts made stale) after each, recomputes exactly the
-    // days in reach and ends where one run over the whole lake ends.
+fn a_lake_landed_day_by_day_either_way_and_run_nightly_ends_as_one_run_over_it() {
+    // Late statuses and incident closes land a day after they happened; landing the days in
+    // order, and newest first, with the nightly run (no days named: what new facts made stale)
+    // after each, recomputes exactly the days in reach and ends where one run over the whole
+    // lake ends.
     let whole = Lake::new();
     whole.ok(&[
         "generate",
@@ -515,17 +516,23 @@ fn a_lake_landed_newest_day_first_and_run_nightly_ends_as_one_run_over_it() {
     ]);
     whole.ok(&["run", "--from", "2026-08-01", "--to", "2026-08-12"]);
     whole.ok(&["run"]);
-    let nightly = Lake::new();
+    let expected = dora_tables(&whole);
+    let db = whole.duckdb();
+    assert!(scalar(&db, "SELECT count(*) FROM incidents WHERE resolved_at::DATE > opened_at::DATE") > 0, "incidents across midnight");
     let mut days: Vec<String> = common::files(&whole.raw()).iter().map(|f| f.split('/').nth(1).unwrap().to_string()).collect();
     days.sort();
     days.dedup();
-    for day in days.iter().rev() {
-        for file in common::files(&whole.raw()).iter().filter(|f| f.contains(&format!("/{day}/"))) {
-            nightly.put(file, std::fs::read(whole.raw().join(file)).unwrap());
+    for newest_first in [false, true] {
+        let nightly = Lake::new();
+        let order: Vec<&String> = if newest_first { days.iter().rev().collect() } else { days.iter().collect() };
+        for day in order {
+            for file in common::files(&whole.raw()).iter().filter(|f| f.contains(&format!("/{day}/"))) {
+                nightly.put(file, std::fs::read(whole.raw().join(file)).unwrap());
+            }
+            nightly.ok(&["run"]);
         }
-        nightly.ok(&["run"]);
+        assert!(dora_tables(&nightly) == expected, "landed {}", if newest_first { "newest first" } else { "in order" });
     }
-    assert_eq!(dora_tables(&whole), dora_tables(&nightly));
 }
 
 #[test]
@@ -640,4 +647,20 @@ fn hostile_deliveries_cost_only_themselves() {
     assert_eq!(keys(&lake, "2026-10-02", REPO, 7), keys(&clean, "2026-10-02", REPO, 7));
     assert_eq!(scalar(&db, "SELECT count(*) FROM incidents WHERE repo = 'x''); DROP TABLE deployments; --'"), 1);
     assert!(scalar(&db, "SELECT count(*) FROM deployments") > 0);
+}
+
+#[test]
+fn an_incident_closed_after_midnight_and_delivered_the_next_day_is_resolved_by_the_nightly_run() {
+    let lake = Lake::new();
+    let opened = issue("o", REPO, 7, "opened", "2026-10-01T22:00:00Z", "2026-10-01T22:00:00Z", None, &["incident"], "");
+    lake.put("github/dt=2026-10-01/a.ndjson", format!("{opened}\n"));
+    lake.ok(&["run"]);
+    let closed =
+        issue("c", REPO, 7, "closed", "2026-10-01T22:00:00Z", "2026-10-02T01:30:00Z", Some("2026-10-02T01:30:00Z"), &["incident"], "");
+    lake.put("github/dt=2026-10-02/b.ndjson", format!("{closed}\n"));
+    lake.ok(&["run"]);
+    let db = lake.duckdb();
+    assert_eq!(rows(&db, "SELECT date, resolved_at FROM incidents"), vec![strings(&["2026-10-01", "2026-10-02 01:30:00"])]);
+    // Restored in 3.5 hours, counted on the day it was resolved.
+    assert_eq!(keys(&lake, "2026-10-02", REPO, 7)[10..12], strings(&["1", "12600"]));
 }

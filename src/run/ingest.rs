@@ -405,8 +405,12 @@ fn record_objects(txn: &mut Txn, batch: &[LoadedObject], outcome: &BatchOutcome)
         objects.insert(o.object.key.clone(), record);
     }
     for summary in summaries::all() {
-        let changed = summary.inputs().iter().filter_map(|t| outcome.days_written.get(t.name)).flatten().copied().collect();
-        let affected = summary.affected_days(&changed, txn.manifest());
+        let mut affected = std::collections::BTreeSet::new();
+        for input in summary.inputs() {
+            if let Some(days) = outcome.days_written.get(input.name) {
+                affected.extend(summary.affected_days(input, days, txn.manifest()));
+            }
+        }
         if !affected.is_empty() {
             txn.manifest_mut().mark_pending(summary.table().name, affected);
         }

@@ -60,7 +60,7 @@ impl Pipelake {
                 }
                 // Summaries reading this one go stale where it changed.
                 for downstream in summaries::all().iter().filter(|s| s.inputs().iter().any(|t| t.name == name)) {
-                    let affected = downstream.affected_days(&changed, txn.manifest());
+                    let affected = downstream.affected_days(summary.table(), &changed, txn.manifest());
                     if !affected.is_empty() {
                         txn.manifest_mut().mark_pending(downstream.table().name, affected);
                     }

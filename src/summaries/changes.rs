@@ -48,7 +48,7 @@ impl Summary for Changes {
         &INPUTS
     }
 
-    fn affected_days(&self, days: &BTreeSet<NaiveDate>, manifest: &Manifest) -> BTreeSet<NaiveDate> {
+    fn affected_days(&self, _input: &TableDef, days: &BTreeSet<NaiveDate>, manifest: &Manifest) -> BTreeSet<NaiveDate> {
         days_in_reach(manifest, &[&CHANGES, &CHANGE_EVENTS, &DEVOPS_EVENTS], days, MERGE_REACH_DAYS, CHANGE_HISTORY_DAYS)
     }
 

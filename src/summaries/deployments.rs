@@ -89,16 +89,11 @@ impl Summary for Deployments {
         &INPUTS
     }
 
-    /// A status reaches its deployment's day within the span either way; a push or a deployment
-    /// reaches the deployments of the history after it.
-    fn affected_days(&self, days: &BTreeSet<NaiveDate>, manifest: &Manifest) -> BTreeSet<NaiveDate> {
-        days_in_reach(
-            manifest,
-            &[&DEPLOYMENTS, &DEPLOYMENT_EVENTS, &DEVOPS_EVENTS],
-            days,
-            DEPLOYMENT_SPAN_DAYS,
-            HISTORY_DAYS + DEPLOYMENT_SPAN_DAYS,
-        )
+    /// A status reaches its deployment's day within the span either way, and (through that
+    /// deployment) the deployments of the history after it; a push, the deployments after it.
+    fn affected_days(&self, input: &TableDef, days: &BTreeSet<NaiveDate>, manifest: &Manifest) -> BTreeSet<NaiveDate> {
+        let back = if input.name == DEPLOYMENT_EVENTS.name { DEPLOYMENT_SPAN_DAYS } else { 0 };
+        days_in_reach(manifest, &[&DEPLOYMENTS, &DEPLOYMENT_EVENTS, &DEVOPS_EVENTS], days, back, HISTORY_DAYS + DEPLOYMENT_SPAN_DAYS)
     }
 
     fn days_per_txn(&self) -> usize {

@@ -40,7 +40,7 @@ impl Summary for DoraClassesDaily {
         &INPUTS
     }
 
-    fn affected_days(&self, days: &BTreeSet<NaiveDate>, _manifest: &Manifest) -> BTreeSet<NaiveDate> {
+    fn affected_days(&self, _input: &TableDef, days: &BTreeSet<NaiveDate>, _manifest: &Manifest) -> BTreeSet<NaiveDate> {
         days.clone()
     }
 

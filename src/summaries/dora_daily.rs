@@ -50,7 +50,7 @@ impl Summary for DoraDaily {
     }
 
     /// A deploy counts in the windows of the days up to five weeks after it, as far as events go.
-    fn affected_days(&self, days: &BTreeSet<NaiveDate>, manifest: &Manifest) -> BTreeSet<NaiveDate> {
+    fn affected_days(&self, _input: &TableDef, days: &BTreeSet<NaiveDate>, manifest: &Manifest) -> BTreeSet<NaiveDate> {
         let Some(last) = manifest.tables.get(DEVOPS_EVENTS.name).and_then(|t| t.keys().next_back().copied()) else {
             return BTreeSet::new();
         };

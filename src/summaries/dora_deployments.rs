@@ -44,7 +44,7 @@ impl Summary for DoraDeployments {
     }
 
     /// A push or a commit counts for deploys up to the lookback later, on days that have events.
-    fn affected_days(&self, days: &BTreeSet<NaiveDate>, manifest: &Manifest) -> BTreeSet<NaiveDate> {
+    fn affected_days(&self, _input: &TableDef, days: &BTreeSet<NaiveDate>, manifest: &Manifest) -> BTreeSet<NaiveDate> {
         super::partition_days_within(manifest, &DEVOPS_EVENTS, days, PUSH_LOOKBACK_DAYS)
     }
 

@@ -11,6 +11,7 @@ use super::incidents::{self, Incident, INCIDENTS, INCIDENT_SPAN_DAYS};
 use super::webhook_facts::{days_in_reach, percentile_cont, span};
 use super::{Summary, SummaryContext};
 use crate::error::{PolarsContext, Result};
+use crate::sources::webhooks::INCIDENT_EVENTS;
 use crate::timestamp::{date_of_micros, date_to_days};
 use crate::warehouse::{columns, Manifest, TableDef, TableKind};
 
@@ -59,15 +60,12 @@ impl Summary for DoraKeysDaily {
 
     /// A deployment counts in the windows after it; an incident in its deployment's windows
     /// (up to the history before it) and in those of its resolution (up to the span after).
-    fn affected_days(&self, days: &BTreeSet<NaiveDate>, manifest: &Manifest) -> BTreeSet<NaiveDate> {
+    fn affected_days(&self, input: &TableDef, days: &BTreeSet<NaiveDate>, manifest: &Manifest) -> BTreeSet<NaiveDate> {
+        let (back, forward) =
+            if input.name == DEPLOYMENTS.name { (0, LONGEST - 1) } else { (HISTORY_DAYS, INCIDENT_SPAN_DAYS + LONGEST - 1) };
         let mut out = days.clone();
-        out.extend(days_in_reach(
-            manifest,
-            &[&DORA_KEYS_DAILY, &DEPLOYMENTS, &INCIDENTS],
-            days,
-            HISTORY_DAYS,
-            INCIDENT_SPAN_DAYS + LONGEST - 1,
-        ));
+        // The day an incident was resolved has its resolution's delivery, if no other row.
+        out.extend(days_in_reach(manifest, &[&DORA_KEYS_DAILY, &DEPLOYMENTS, &INCIDENTS, &INCIDENT_EVENTS], days, back, forward));
         out
     }
 

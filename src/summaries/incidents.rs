@@ -70,8 +70,9 @@ impl Summary for Incidents {
 
     /// A delivery reaches back to the day its incident opened; a deployment reaches the
     /// incidents of the history after it.
-    fn affected_days(&self, days: &BTreeSet<NaiveDate>, manifest: &Manifest) -> BTreeSet<NaiveDate> {
-        days_in_reach(manifest, &[&INCIDENTS, &INCIDENT_EVENTS], days, INCIDENT_SPAN_DAYS, HISTORY_DAYS)
+    fn affected_days(&self, input: &TableDef, days: &BTreeSet<NaiveDate>, manifest: &Manifest) -> BTreeSet<NaiveDate> {
+        let (back, forward) = if input.name == DEPLOYMENTS.name { (0, HISTORY_DAYS) } else { (INCIDENT_SPAN_DAYS, 0) };
+        days_in_reach(manifest, &[&INCIDENTS, &INCIDENT_EVENTS], days, back, forward)
     }
 
     fn days_per_txn(&self) -> usize {

@@ -61,9 +61,10 @@ pub trait Summary: Send + Sync {
     /// The tables it reads (fact tables, or summaries registered before it): new rows on a day
     /// there make summary days stale.
     fn inputs(&self) -> &'static [&'static TableDef];
-    /// Summary days affected by input changes on `days`: the same days, unless a summary looks
-    /// back over a window (then the later days in reach, as far as the warehouse has data).
-    fn affected_days(&self, days: &BTreeSet<NaiveDate>, _manifest: &Manifest) -> BTreeSet<NaiveDate> {
+    /// Summary days affected by changes of `input` (one of [`Summary::inputs`]) on `days`: the
+    /// same days, unless a summary looks over a window (then the days in reach, as far as the
+    /// warehouse has data; how far may depend on which input changed).
+    fn affected_days(&self, _input: &TableDef, days: &BTreeSet<NaiveDate>, _manifest: &Manifest) -> BTreeSet<NaiveDate> {
         days.clone()
     }
     /// Days recomputed per transaction, which bounds memory in long backfills; summaries that

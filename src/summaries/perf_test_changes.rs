@@ -47,7 +47,7 @@ impl Summary for PerfTestChanges {
     }
 
     /// A commit is the previous run for commits up to the lookback later.
-    fn affected_days(&self, days: &BTreeSet<NaiveDate>, manifest: &Manifest) -> BTreeSet<NaiveDate> {
+    fn affected_days(&self, _input: &TableDef, days: &BTreeSet<NaiveDate>, manifest: &Manifest) -> BTreeSet<NaiveDate> {
         super::partition_days_within(manifest, &PERF_SAMPLES, days, LOOKBACK_DAYS)
     }
 

@@ -2,8 +2,8 @@
 SELECT source, sum(records) AS records, sum(accepted) AS accepted, sum(duplicates) AS duplicates, sum(rejected) AS rejected, sum(skipped) AS skipped FROM ingested_objects WHERE source IN ('github', 'gitlab', 'pagerduty') GROUP BY ALL ORDER BY ALL
 ----
 source,records,accepted,duplicates,rejected,skipped
-github,144,127,11,0,6
-gitlab,118,106,6,0,6
+github,145,128,11,0,6
+gitlab,120,107,7,0,6
 pagerduty,13,6,1,0,6
 
 # deliveries kept per event table and kind
@@ -21,8 +21,8 @@ ci_events,gitlab,pipeline,20
 deployment_events,github,deployment,13
 deployment_events,github,deployment_status,39
 deployment_events,gitlab,deployment,22
-incident_events,github,issues,5
-incident_events,gitlab,issue,13
+incident_events,github,issues,6
+incident_events,gitlab,issue,14
 incident_events,pagerduty,incident.acknowledged,2
 incident_events,pagerduty,incident.resolved,2
 incident_events,pagerduty,incident.triggered,2
@@ -46,21 +46,22 @@ gitlab,true,success,previous_deployment,,6,20,20
 SELECT date, source, repo, service, reopened, attribution, deployment_id, epoch(resolved_at - opened_at) AS restore_seconds FROM incidents ORDER BY ALL
 ----
 date,source,repo,service,reopened,attribution,deployment_id,restore_seconds
-2026-10-01,github,acme/web,,false,root_cause,100,12240
-2026-10-02,github,acme/web,,false,last_deployment,1103,13680
-2026-10-02,gitlab,acme/platform/billing,,false,root_cause,1000,14640
-2026-10-02,gitlab,acme/platform/infra,,true,root_cause,1101,18600
+2026-10-01,github,acme/web,,false,root_cause,100,32520
+2026-10-02,github,acme/web,,false,last_deployment,1103,14280
+2026-10-02,gitlab,acme/platform/billing,,true,root_cause,1000,9060
+2026-10-02,gitlab,acme/platform/infra,,true,root_cause,1101,24600
 2026-10-02,pagerduty,,PAPI001,false,,,3900
-2026-10-03,gitlab,acme/platform/billing,,false,last_deployment,2001,3840
+2026-10-03,gitlab,acme/platform/billing,,true,last_deployment,2001,39540
 2026-10-03,pagerduty,,PUNMAP9,false,,,9720
 
 # the five keys of all repositories over 7 days
 SELECT date, deployments, deploy_days, lead_time_changes, lead_time_p50_seconds, failed_deployments, change_failure_rate, recovered_incidents, recovery_p50_seconds, time_to_restore_p50_seconds, rework_deployments, rework_rate FROM dora_keys_daily WHERE repo = '*' AND window_days = 7 ORDER BY ALL
 ----
 date,deployments,deploy_days,lead_time_changes,lead_time_p50_seconds,failed_deployments,change_failure_rate,recovered_incidents,recovery_p50_seconds,time_to_restore_p50_seconds,rework_deployments,rework_rate
-2026-10-01,42,1,87,4730,1,0.023809523809523808,1,43618,12240,2,0.047619047619047616
-2026-10-02,89,2,210,6011,4,0.0449438202247191,4,41878,13680,2,0.02247191011235955
-2026-10-03,135,3,309,6450,5,0.037037037037037035,5,40138,12240,2,0.014814814814814815
+2026-10-01,42,1,87,4730,1,0.023809523809523808,0,,,2,0.047619047619047616
+2026-10-02,89,2,210,6011,4,0.0449438202247191,3,46558,11670,2,0.02247191011235955
+2026-10-03,135,3,309,6450,5,0.037037037037037035,4,49948,12000,2,0.014814814814814815
+2026-10-04,135,3,309,6450,5,0.037037037037037035,5,53338,14280,2,0.014814814814814815
 
 # classes of the last day, all repositories, 30 days
 SELECT report_year, metric, value, class FROM dora_classes_daily WHERE repo = '*' AND window_days = 30 AND date = '2026-10-03' ORDER BY ALL
@@ -69,9 +70,9 @@ report_year,metric,value,class
 2023,change_failure_rate,0.037037037037037035,elite
 2023,deployment_frequency,0.7,medium
 2023,lead_time,6450,elite
-2023,recovery_time,40138,high
+2023,recovery_time,49948,high
 2025,change_failure_rate,0.037037037037037035,
 2025,deployment_frequency,19200,lt_1d
 2025,lead_time,6450,lt_1d
-2025,recovery_time,40138,lt_1d
+2025,recovery_time,49948,lt_1d
 2025,rework_rate,0.014814814814814815,

@@ -263,7 +263,7 @@ fn repo_story(provider: Provider, seed: u64, r: usize, repo: &str, day: i64, dat
         before = after;
     }
     if rng.chance(0.3) {
-        incident(provider, &mut rng, &mut out, repo, r as i64 * 100_000 + day * 10 + 1, start + Duration::hours(9), &deployed);
+        incident(provider, &mut rng, &mut out, repo, r as i64 * 100_000 + day * 10 + 1, start + Duration::hours(11), &deployed);
     }
     if rng.chance(0.3) {
         // An issue that is no incident.
@@ -392,14 +392,21 @@ fn incident(
         Some((_, sha)) if rng.chance(0.5) => format!("Checkout fails.\nroot cause: {}\n", &sha[..9]),
         _ => "Checkout fails.".to_string(),
     };
-    let closed = opened + Duration::minutes(rng.range(20, 300));
+    // Some last past midnight, and their close reaches the relay the next day.
+    let closed = opened + Duration::minutes(rng.range(20, 600));
+    let late = rng.chance(0.5);
     out.push(issue_event(provider, repo, number, "opened", opened, opened, None, &["incident"], &body));
-    out.push(issue_event(provider, repo, number, "closed", closed, opened, Some(closed), &["incident"], &body));
+    let mut close = issue_event(provider, repo, number, "closed", closed, opened, Some(closed), &["incident"], &body);
+    close.late = late;
+    out.push(close);
     if rng.chance(0.25) {
         let reopened = closed + Duration::minutes(40);
         let closed_again = reopened + Duration::minutes(rng.range(10, 120));
-        out.push(issue_event(provider, repo, number, "reopened", reopened, opened, None, &["incident"], &body));
-        out.push(issue_event(provider, repo, number, "closed", closed_again, opened, Some(closed_again), &["incident"], &body));
+        for (action, at, done) in [("reopened", reopened, None), ("closed", closed_again, Some(closed_again))] {
+            let mut e = issue_event(provider, repo, number, action, at, opened, done, &["incident"], &body);
+            e.late = late;
+            out.push(e);
+        }
     }
 }
 
