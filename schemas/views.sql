@@ -54,6 +54,14 @@ CREATE OR REPLACE VIEW incidents AS SELECT * FROM read_parquet(<the files of the
 CREATE OR REPLACE VIEW dora_keys_daily AS SELECT * FROM read_parquet(<the files of the version>, hive_partitioning = true, hive_types = {'date': DATE});
 -- One row per date, repo, window_days, report_year and metric of dora_keys_daily: the metric's value and its class (2023: elite, high, medium, low; 2025: the answer band); partitioned by date.
 CREATE OR REPLACE VIEW dora_classes_daily AS SELECT * FROM read_parquet(<the files of the version>, hive_partitioning = true, hive_types = {'date': DATE});
+-- One row per source, repo, run_id, attempt: GitHub workflow runs, GitLab pipelines (a retry after a failure is a new attempt); folded from their deliveries by their own times; partitioned by the UTC day the attempt finished, else was created.
+CREATE OR REPLACE VIEW ci_runs AS SELECT * FROM read_parquet(<the files of the version>, hive_partitioning = true, hive_types = {'date': DATE});
+-- One row per source, repo, job_id (one per attempt): GitHub workflow jobs, GitLab jobs; folded from their deliveries by their own times; partitioned by the UTC day the attempt finished, else was created.
+CREATE OR REPLACE VIEW ci_jobs AS SELECT * FROM read_parquet(<the files of the version>, hive_partitioning = true, hive_types = {'date': DATE});
+-- Per date, repo, workflow and default branch or not: the run attempts that finished that day (GitHub workflow runs, GitLab pipelines), their outcomes, success rate without the cancelled, duration percentiles, and for the default branch the time it spent red and took to turn green; partitioned by date.
+CREATE OR REPLACE VIEW ci_health_daily AS SELECT * FROM read_parquet(<the files of the version>, hive_partitioning = true, hive_types = {'date': DATE});
+-- Per date, repo and job name: the job's attempts that finished that day, failures, run and queue time percentiles, and flakes (an attempt failed and a later attempt of the same run and sha passed, counted the day it passed); partitioned by date.
+CREATE OR REPLACE VIEW ci_job_daily AS SELECT * FROM read_parquet(<the files of the version>, hive_partitioning = true, hive_types = {'date': DATE});
 -- One row per raw object version read (an object changed after ingest is read again); partitioned by landing day. records = accepted + duplicates + rejected + skipped.
 CREATE OR REPLACE VIEW ingested_objects AS SELECT * FROM read_parquet(<the files of the version>, hive_partitioning = true, hive_types = {'date': DATE});
 -- Records that could not be decoded; partitioned by landing day. At most 10,000 per object are kept; past that, one row (position 0) counts the rest.

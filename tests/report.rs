@@ -61,7 +61,7 @@ fn the_report_opens_offline_with_every_chart_drawn() {
     assert!(html.contains(&chart("bars", days, "pipelines per day")), "one bar per day");
     let commits = scalar(&db, "SELECT count(*) FROM perf_commits WHERE total_time_s IS NOT NULL");
     assert!(html.contains(&chart("bars", commits, "total test time")), "one bar per perf commit");
-    for section in ["Pipelines", "DORA: the five keys", "DORA: deployment", "Telemetry", "Test performance"] {
+    for section in ["Pipelines", "CI health", "DORA: the five keys", "DORA: deployment", "Telemetry", "Test performance"] {
         assert!(html.contains(&format!("<h2>{section}")), "{section}");
     }
     assert!(!html.contains("class=\"empty\""), "every source has data here");

@@ -24,7 +24,7 @@ pub fn render(warehouse: &Warehouse, from: Option<NaiveDate>, to: Option<NaiveDa
         to: to.unwrap_or(NaiveDate::from_ymd_opt(9999, 12, 31).expect("a date")),
     };
     let mut body = String::new();
-    for section in [pipelines, dora_keys, dora, telemetry, perf] {
+    for section in [pipelines, ci_health, dora_keys, dora, telemetry, perf] {
         body.push_str(&section(&conn, &range)?);
     }
     let span = match (from, to) {
@@ -223,6 +223,60 @@ fn dora(conn: &Connection, range: &Range) -> Result<String> {
         ));
     }
     Ok(section("DORA: deployment frequency and lead time", "devops_events", parts))
+}
+
+/// CI health of the webhook CI sources: success rate and time to green of the default branch per
+/// repository over time, the slowest and the flakiest jobs, queue time against run time.
+fn ci_health(conn: &Connection, range: &Range) -> Result<String> {
+    let r = range.sql();
+    let mut parts = Vec::new();
+    let rate = series_by(&rows(
+        conn,
+        &format!(
+            "SELECT repo, date, 100 * sum(succeeded) / nullif(sum(runs - cancelled), 0) FROM ci_health_daily
+             WHERE {r} AND default_branch GROUP BY repo, date ORDER BY repo, date"
+        ),
+    )?);
+    if rate.is_empty() {
+        return Ok(section("CI health", "workflow run or pipeline", parts));
+    }
+    parts.push(format!("<h3>Success rate of the default branch, % (cancelled runs left out)</h3>{}", lines("success rate", &rate, "%")));
+    let red = series_by(&rows(
+        conn,
+        &format!("SELECT repo, date, sum(red_seconds) / 3600 FROM ci_health_daily WHERE {r} AND default_branch GROUP BY repo, date ORDER BY repo, date"),
+    )?);
+    parts.push(format!("<h3>Hours the default branch was red, per day</h3>{}", lines("red hours", &red, "h")));
+    let green = series_by(&rows(
+        conn,
+        &format!(
+            "SELECT repo, date, time_to_green_p50_s / 60 FROM ci_health_daily
+             WHERE {r} AND default_branch AND time_to_green_p50_s IS NOT NULL ORDER BY repo, date"
+        ),
+    )?);
+    if !green.is_empty() {
+        parts.push(format!("<h3>Time to green: median red spell ended that day, minutes</h3>{}", lines("time to green", &green, "min")));
+    }
+    let jobs = |order: &str, filter: &str| {
+        rows(
+            conn,
+            &format!(
+                "SELECT repo, job, sum(runs), sum(failed), round(quantile_cont(run_p50_s, 0.5), 1), round(quantile_cont(queue_p50_s, 0.5), 1),
+                    sum(flaky_runs), round(100 * sum(flaky_runs) / sum(runs), 1), round(sum(failed_attempt_s) / 60, 1)
+                 FROM ci_job_daily WHERE {r} GROUP BY repo, job {filter} ORDER BY {order} LIMIT 10"
+            ),
+        )
+    };
+    let header =
+        ["repo", "job", "attempts", "failed", "run p50 (s)", "queue p50 (s)", "flaky runs", "flake rate %", "lost to flakes (min)"];
+    parts.push(format!(
+        "<h3>Slowest jobs (median of the daily run time p50), with their queue time</h3>{}",
+        table(&header, &jobs("5 DESC, 1, 2", "")?)
+    ));
+    parts.push(format!(
+        "<h3>Flakiest jobs (failed, then passed in the same run and sha)</h3>{}",
+        table(&header, &jobs("8 DESC, 7 DESC, 1, 2", "HAVING sum(flaky_runs) > 0")?)
+    ));
+    Ok(section("CI health", "workflow run or pipeline", parts))
 }
 
 /// The five keys from webhooks and toolkit events: per repository over time, the last day's

@@ -2,6 +2,9 @@
 //! days from the fact tables, so a late record re-summarises exactly the days it touches.
 
 mod changes;
+mod ci_health_daily;
+mod ci_jobs;
+mod ci_runs;
 mod deployments;
 mod dora;
 mod dora_classes_daily;
@@ -27,6 +30,9 @@ use chrono::NaiveDate;
 use polars::prelude::*;
 
 pub use changes::CHANGES;
+pub use ci_health_daily::{CI_HEALTH_DAILY, CI_JOB_DAILY};
+pub use ci_jobs::CI_JOBS;
+pub use ci_runs::CI_RUNS;
 pub use deployments::DEPLOYMENTS;
 pub use dora_classes_daily::DORA_CLASSES_DAILY;
 pub use dora_daily::{ALL_REPOS, DORA_DAILY};
@@ -96,6 +102,10 @@ pub fn all() -> &'static [&'static dyn Summary] {
         &incidents::Incidents,
         &dora_keys_daily::DoraKeysDaily,
         &dora_classes_daily::DoraClassesDaily,
+        &ci_runs::CiRuns,
+        &ci_jobs::CiJobs,
+        &ci_health_daily::CiHealthDaily,
+        &ci_health_daily::CiJobDaily,
     ]
 }
 

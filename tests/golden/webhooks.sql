@@ -76,3 +76,27 @@ report_year,metric,value,class
 2025,lead_time,6450,lt_1d
 2025,recovery_time,49948,lt_1d
 2025,rework_rate,0.014814814814814815,
+
+# CI health of the default branch per repository and day
+SELECT date, repo, workflow, runs, succeeded, failed, cancelled, success_rate, duration_p50_s, red_seconds, time_to_green_p50_s FROM ci_health_daily WHERE default_branch ORDER BY ALL
+----
+date,repo,workflow,runs,succeeded,failed,cancelled,success_rate,duration_p50_s,red_seconds,time_to_green_p50_s
+2026-10-01,acme/api,CI,3,2,0,1,1,504,0,
+2026-10-01,acme/platform/billing,pipeline,4,3,0,1,1,297,0,
+2026-10-01,acme/platform/infra,pipeline,4,2,1,1,0.6666666666666666,339,925,925
+2026-10-01,acme/web,CI,4,4,0,0,1,386,0,
+2026-10-02,acme/api,CI,2,2,0,0,1,281.5,0,
+2026-10-02,acme/platform/billing,pipeline,4,4,0,0,1,282,0,
+2026-10-02,acme/platform/infra,pipeline,3,2,1,0,0.6666666666666666,309,540,540
+2026-10-02,acme/web,CI,4,3,0,1,1,305.5,0,
+2026-10-03,acme/api,CI,3,3,0,0,1,539,0,
+2026-10-03,acme/platform/billing,pipeline,2,2,0,0,1,394.5,0,
+2026-10-03,acme/platform/infra,pipeline,3,2,0,1,1,176,0,
+2026-10-03,acme/web,CI,3,3,0,0,1,284,0,
+
+# flaky jobs: failed, then passed in the same run and sha
+SELECT date, repo, job, runs, failed, flaky_runs, flake_rate, failed_attempt_s FROM ci_job_daily WHERE flaky_runs > 0 ORDER BY ALL
+----
+date,repo,job,runs,failed,flaky_runs,flake_rate,failed_attempt_s
+2026-10-01,acme/platform/infra,test,4,1,1,0.25,273
+2026-10-02,acme/platform/infra,test,3,1,1,0.3333333333333333,476

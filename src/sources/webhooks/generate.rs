@@ -214,7 +214,7 @@ fn repo_story(provider: Provider, seed: u64, r: usize, repo: &str, day: i64, dat
             });
         }
         // One workflow run (or pipeline) per push; a failure is re-run.
-        ci_events(provider, &mut rng, &mut out, repo, day, j, &after, pushed);
+        ci_events(provider, &mut rng, &mut out, repo, r as i64 * 1_000_000 + day * 100 + j, &after, pushed);
         if j == n - 1 || rng.chance(0.3) {
             let id = day * 1000 + r as i64 * 100 + j;
             let created = pushed + Duration::minutes(10);
@@ -333,8 +333,9 @@ fn deployment(
 /// A run of the repository's workflow (a pipeline on GitLab) for a push, with one job; a
 /// failure is re-run once.
 #[allow(clippy::too_many_arguments)]
-fn ci_events(provider: Provider, rng: &mut Rng, out: &mut Vec<Event>, repo: &str, day: i64, j: i64, sha: &str, pushed: DateTime<Utc>) {
-    let id = 5_000_000 + day * 100 + j;
+fn ci_events(provider: Provider, rng: &mut Rng, out: &mut Vec<Event>, repo: &str, number: i64, sha: &str, pushed: DateTime<Utc>) {
+    // Run ids are unique across repositories, as the senders' are.
+    let id = 5_000_000 + number;
     let first = *rng.pick(&["success", "success", "success", "success", "failure", "cancelled"]);
     let attempts: Vec<&str> = if first == "failure" { vec!["failure", "success"] } else { vec![first] };
     for (a, conclusion) in attempts.iter().enumerate() {
@@ -363,7 +364,7 @@ fn ci_events(provider: Provider, rng: &mut Rng, out: &mut Vec<Event>, repo: &str
             out.push(Event {
                 time: finished,
                 kind: "pipeline".into(),
-                payload: json!({"object_kind": "pipeline", "object_attributes": {"id": id, "iid": day * 100 + j, "ref": "main", "sha": sha, "status": status, "source": "push", "created_at": utc(pushed), "finished_at": utc(finished), "duration": (finished - started).num_seconds(), "queued_duration": 30}, "builds": [], "project": {"path_with_namespace": repo, "default_branch": "main"}}),
+                payload: json!({"object_kind": "pipeline", "object_attributes": {"id": id, "iid": number % 1_000_000, "ref": "main", "sha": sha, "status": status, "source": "push", "created_at": utc(pushed), "finished_at": utc(finished), "duration": (finished - started).num_seconds(), "queued_duration": 30}, "builds": [], "project": {"path_with_namespace": repo, "default_branch": "main"}}),
                 late: false,
             });
             out.push(Event {
