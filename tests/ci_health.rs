@@ -188,3 +188,68 @@ fn every_ci_summary_of_a_generated_lake_is_what_duckdb_computes_from_the_facts()
         )
     );
 }
+
+#[test]
+fn a_lake_landed_day_by_day_either_way_and_run_nightly_ends_as_one_run_over_it() {
+    // Re-runs, red spells and flakes cross days; landing the days in order and newest first,
+    // with the nightly run after each, ends where one run over the whole lake ends.
+    let tables = |lake: &Lake| -> Vec<Vec<Vec<String>>> {
+        let db = lake.duckdb();
+        ["ci_runs", "ci_jobs", "ci_health_daily", "ci_job_daily"]
+            .iter()
+            .map(|t| rows(&db, &format!("SELECT * FROM {t} ORDER BY ALL")))
+            .collect()
+    };
+    let whole = Lake::new();
+    whole.ok(&["generate", "--days", "10", "--per-day", "30", "--start", "2026-08-01", "--source", "github", "--source", "gitlab"]);
+    whole.ok(&["run", "--from", "2026-08-01", "--to", "2026-08-10"]);
+    let expected = tables(&whole);
+    assert!(expected[2].len() > 20, "{} health rows", expected[2].len());
+    let mut days: Vec<String> = common::files(&whole.raw()).iter().map(|f| f.split('/').nth(1).unwrap().to_string()).collect();
+    days.sort();
+    days.dedup();
+    for newest_first in [false, true] {
+        let nightly = Lake::new();
+        let order: Vec<&String> = if newest_first { days.iter().rev().collect() } else { days.iter().collect() };
+        for day in order {
+            for file in common::files(&whole.raw()).iter().filter(|f| f.contains(&format!("/{day}/"))) {
+                nightly.put(file, std::fs::read(whole.raw().join(file)).unwrap());
+            }
+            nightly.ok(&["run"]);
+        }
+        assert!(tables(&nightly) == expected, "landed {}", if newest_first { "newest first" } else { "in order" });
+    }
+}
+
+#[test]
+fn a_failure_delivered_after_the_next_days_green_makes_that_day_red_until_the_green() {
+    let lake = Lake::new();
+    lake.put(
+        "github/dt=2026-10-02/a.ndjson",
+        run("g", 5, 1, "main", "success", "2026-10-02T00:49:00Z", "2026-10-02T00:50:00Z", "2026-10-02T01:00:00Z"),
+    );
+    lake.ok(&["run"]);
+    lake.put(
+        "github/dt=2026-10-03/b.ndjson",
+        run("f", 4, 1, "main", "failure", "2026-10-01T22:49:00Z", "2026-10-01T22:50:00Z", "2026-10-01T23:00:00Z"),
+    );
+    lake.ok(&["run"]);
+    let db = lake.duckdb();
+    assert_eq!(
+        rows(&db, "SELECT date, runs, red_seconds, time_to_green_p50_s FROM ci_health_daily ORDER BY date"),
+        vec![strings(&["2026-10-01", "1", "3600", "NULL"]), strings(&["2026-10-02", "1", "3600", "7200"])]
+    );
+}
+
+#[test]
+fn red_seconds_of_a_day_without_red_is_zero_not_negative_zero() {
+    // Regression: the sum of no spells was f64's -0.0, which DuckDB and CSV readers print as -0.
+    let lake = Lake::new();
+    lake.put(
+        "github/dt=2026-10-02/a.ndjson",
+        run("g", 5, 1, "main", "success", "2026-10-02T00:49:00Z", "2026-10-02T00:50:00Z", "2026-10-02T01:00:00Z"),
+    );
+    lake.ok(&["run", "--date", "2026-10-02"]);
+    let db = lake.duckdb();
+    assert_eq!(rows(&db, "SELECT red_seconds, signbit(red_seconds) FROM ci_health_daily"), vec![strings(&["0", "false"])]);
+}

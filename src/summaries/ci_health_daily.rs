@@ -144,7 +144,11 @@ pub fn health_of_day(day: NaiveDate, runs: &[Run]) -> Vec<HealthRow> {
         let mut durations: Vec<f64> = of_day.iter().filter_map(|r| r.duration_s).collect();
         let (red_seconds, time_to_green_p50) = if default_branch {
             let spells = red_spells(day, repo, workflow, runs);
-            let red: f64 = spells.iter().map(|(s, e)| (e.unwrap_or(day_end).min(day_end) - (*s).max(day_start)).max(0) as f64 / 1e6).sum();
+            // A fold from 0, not `sum`: the sum of no f64 is -0.0, which readers print as "-0".
+            let red = spells
+                .iter()
+                .map(|(s, e)| (e.unwrap_or(day_end).min(day_end) - (*s).max(day_start)).max(0) as f64 / 1e6)
+                .fold(0.0, |a, b| a + b);
             let mut ended: Vec<f64> =
                 spells.iter().filter_map(|(s, e)| e.filter(|e| *e >= day_start && *e < day_end).map(|e| (e - s) as f64 / 1e6)).collect();
             (Some(red), percentile_cont(&mut ended, 0.5))
