@@ -135,6 +135,12 @@ fn every_ci_summary_of_a_generated_lake_is_what_duckdb_computes_from_the_facts()
         ("SELECT count(*) FROM ci_health_daily WHERE red_seconds > 0", 5),
         ("SELECT count(*) FROM ci_job_daily WHERE flaky_runs > 0", 5),
         ("SELECT count(DISTINCT source) FROM ci_runs", 2),
+        // Red at midnight: a spell that did not end the day it began.
+        ("SELECT count(*) FROM ci_health_daily WHERE red_seconds > 0 AND time_to_green_p50_s IS NULL", 1),
+        ("SELECT count(*) FROM ci_health_daily WHERE NOT default_branch", 5),
+        ("SELECT count(*) FROM ci_runs WHERE conclusion = 'skipped'", 3),
+        // GitLab's lint job retried twice.
+        ("SELECT count(*) FROM ci_jobs WHERE name = 'lint' AND attempt = 3", 2),
     ] {
         assert!(scalar(&db, sql) >= least, "{sql}: {}", scalar(&db, sql));
     }

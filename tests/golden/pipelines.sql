@@ -14,8 +14,8 @@ SELECT source, count(*) AS objects, sum(records) AS records, sum(accepted) AS ac
 source,objects,records,accepted,duplicates,rejected,skipped
 commits,12,312,297,12,3,0
 devops_events,6,623,592,26,5,0
-github,6,145,128,11,0,6
-gitlab,6,120,107,7,0,6
+github,6,170,153,11,0,6
+gitlab,6,152,135,11,0,6
 pagerduty,4,13,6,1,0,6
 perf,3,10,10,0,0,0
 pipelines,12,626,603,21,2,0

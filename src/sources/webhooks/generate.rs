@@ -263,6 +263,22 @@ fn repo_story(provider: Provider, seed: u64, r: usize, repo: &str, day: i64, dat
         before = after;
     }
     if rng.chance(0.3) {
+        // The nightly scheduled run fails just before midnight; its re-run passes after it.
+        let id = 5_000_000 + r as i64 * 1_000_000 + day * 100 + 90;
+        let head = head_at_end_of(seed, r, day);
+        run_events(
+            provider,
+            &mut rng,
+            &mut out,
+            repo,
+            id,
+            "main",
+            &head,
+            date.and_hms_opt(23, 50, 0).unwrap().and_utc(),
+            &["failure", "success"],
+        );
+    }
+    if rng.chance(0.3) {
         incident(provider, &mut rng, &mut out, repo, r as i64 * 100_000 + day * 10 + 1, start + Duration::hours(11), &deployed);
     }
     if rng.chance(0.3) {
@@ -330,14 +346,33 @@ fn deployment(
     out
 }
 
-/// A run of the repository's workflow (a pipeline on GitLab) for a push, with one job; a
-/// failure is re-run once.
-#[allow(clippy::too_many_arguments)]
+/// A run of the repository's workflow (a pipeline on GitLab) for a push, with its test job; a
+/// failure is re-run (its test job with it; on GitLab the lint job is sometimes retried twice
+/// before it passes). Some runs are of a feature branch, some are skipped; GitLab sends a
+/// `running` delivery before each finish.
 fn ci_events(provider: Provider, rng: &mut Rng, out: &mut Vec<Event>, repo: &str, number: i64, sha: &str, pushed: DateTime<Utc>) {
     // Run ids are unique across repositories, as the senders' are.
     let id = 5_000_000 + number;
-    let first = *rng.pick(&["success", "success", "success", "success", "failure", "cancelled"]);
+    let branch = if rng.chance(0.15) { "feature/login" } else { "main" };
+    let first = *rng.pick(&["success", "success", "success", "success", "failure", "cancelled", "success", "skipped"]);
     let attempts: Vec<&str> = if first == "failure" { vec!["failure", "success"] } else { vec![first] };
+    run_events(provider, rng, out, repo, id, branch, sha, pushed, &attempts);
+}
+
+/// The deliveries of one run's attempts, `pushed` its creation.
+#[allow(clippy::too_many_arguments)]
+fn run_events(
+    provider: Provider,
+    rng: &mut Rng,
+    out: &mut Vec<Event>,
+    repo: &str,
+    id: i64,
+    branch: &str,
+    sha: &str,
+    pushed: DateTime<Utc>,
+    attempts: &[&str],
+) {
+    let utc = |t: DateTime<Utc>| t.format("%Y-%m-%d %H:%M:%S UTC").to_string();
     for (a, conclusion) in attempts.iter().enumerate() {
         let started = pushed + Duration::seconds(30 + a as i64 * 900);
         let finished = started + Duration::seconds(rng.range(120, 600));
@@ -345,34 +380,47 @@ fn ci_events(provider: Provider, rng: &mut Rng, out: &mut Vec<Event>, repo: &str
             out.push(Event {
                 time: finished,
                 kind: "workflow_run".into(),
-                payload: json!({"action": "completed", "workflow_run": {"id": id, "run_attempt": a + 1, "name": "CI", "workflow_id": 77, "event": "push", "head_branch": "main", "head_sha": sha, "status": "completed", "conclusion": conclusion, "created_at": iso(pushed), "run_started_at": iso(started), "updated_at": iso(finished)}, "workflow": {"id": 77, "name": "CI"}, "repository": {"full_name": repo, "default_branch": "main"}}),
+                payload: json!({"action": "completed", "workflow_run": {"id": id, "run_attempt": a + 1, "name": "CI", "workflow_id": 77, "event": "push", "head_branch": branch, "head_sha": sha, "status": "completed", "conclusion": conclusion, "created_at": iso(pushed), "run_started_at": iso(started), "updated_at": iso(finished)}, "workflow": {"id": 77, "name": "CI"}, "repository": {"full_name": repo, "default_branch": "main"}}),
                 late: false,
             });
-            out.push(Event {
-                time: finished,
-                kind: "workflow_job".into(),
-                payload: json!({"action": "completed", "workflow_job": {"id": id * 10 + a as i64, "run_id": id, "run_attempt": a + 1, "name": "test", "workflow_name": "CI", "head_branch": "main", "head_sha": sha, "status": "completed", "conclusion": conclusion, "created_at": iso(started), "started_at": iso(started + Duration::seconds(rng.range(2, 90))), "completed_at": iso(finished), "labels": ["ubuntu-latest"], "runner_name": "runner-1"}, "repository": {"full_name": repo}}),
-                late: false,
-            });
+            if *conclusion != "skipped" {
+                out.push(Event {
+                    time: finished,
+                    kind: "workflow_job".into(),
+                    payload: json!({"action": "completed", "workflow_job": {"id": id * 10 + a as i64, "run_id": id, "run_attempt": a + 1, "name": "test", "workflow_name": "CI", "head_branch": branch, "head_sha": sha, "status": "completed", "conclusion": conclusion, "created_at": iso(started), "started_at": iso(started + Duration::seconds(rng.range(2, 90))), "completed_at": iso(finished), "labels": ["ubuntu-latest"], "runner_name": format!("runner-{}", rng.range(1, 3))}, "repository": {"full_name": repo}}),
+                    late: false,
+                });
+            }
         } else {
             let status = match *conclusion {
                 "failure" => "failed",
                 "cancelled" => "canceled",
                 s => s,
             };
-            let utc = |t: DateTime<Utc>| t.format("%Y-%m-%d %H:%M:%S UTC").to_string();
-            out.push(Event {
-                time: finished,
-                kind: "pipeline".into(),
-                payload: json!({"object_kind": "pipeline", "object_attributes": {"id": id, "iid": number % 1_000_000, "ref": "main", "sha": sha, "status": status, "source": "push", "created_at": utc(pushed), "finished_at": utc(finished), "duration": (finished - started).num_seconds(), "queued_duration": 30}, "builds": [], "project": {"path_with_namespace": repo, "default_branch": "main"}}),
-                late: false,
-            });
-            out.push(Event {
-                time: finished,
-                kind: "build".into(),
-                payload: json!({"object_kind": "build", "build_id": id * 10 + a as i64, "pipeline_id": id, "build_name": "test", "build_stage": "test", "build_status": status, "build_created_at": utc(started), "build_started_at": utc(started + Duration::seconds(20)), "build_finished_at": utc(finished), "build_duration": (finished - started).num_seconds() - 20, "build_queued_duration": 20, "build_allow_failure": false, "sha": sha, "ref": "main", "commit": {"id": id}, "project": {"path_with_namespace": repo}}),
-                late: false,
-            });
+            let pipeline = |status: &str, finished: Option<DateTime<Utc>>| json!({"object_kind": "pipeline", "object_attributes": {"id": id, "iid": id % 1_000_000, "ref": branch, "sha": sha, "status": status, "source": "push", "created_at": utc(pushed), "finished_at": finished.map(utc), "duration": finished.map(|f| (f - started).num_seconds()), "queued_duration": 30}, "builds": [], "project": {"path_with_namespace": repo, "default_branch": "main"}});
+            out.push(Event { time: started, kind: "pipeline".into(), payload: pipeline("running", None), late: false });
+            out.push(Event { time: finished, kind: "pipeline".into(), payload: pipeline(status, Some(finished)), late: false });
+            let build = |id: i64, name: &str, status: &str, from: DateTime<Utc>, to: DateTime<Utc>| json!({"object_kind": "build", "build_id": id, "pipeline_id": id / 100, "build_name": name, "build_stage": "test", "build_status": status, "build_created_at": utc(from), "build_started_at": utc(from + Duration::seconds(20)), "build_finished_at": utc(to), "build_duration": (to - from).num_seconds() - 20, "build_queued_duration": 20, "build_allow_failure": false, "sha": sha, "ref": branch, "commit": {"id": id / 100}, "project": {"path_with_namespace": repo}});
+            if status != "skipped" {
+                out.push(Event {
+                    time: finished,
+                    kind: "build".into(),
+                    payload: build(id * 100 + a as i64, "test", status, started, finished),
+                    late: false,
+                });
+            }
+            if a == 0 && status != "skipped" && rng.chance(0.15) {
+                // Lint fails twice, passes the third time, all in this attempt.
+                for (n, s) in ["failed", "failed", "success"].iter().enumerate() {
+                    let from = started + Duration::seconds(n as i64 * 100);
+                    out.push(Event {
+                        time: from + Duration::seconds(80),
+                        kind: "build".into(),
+                        payload: build(id * 100 + 10 + n as i64, "lint", s, from, from + Duration::seconds(80)),
+                        late: false,
+                    });
+                }
+            }
         }
     }
 }
@@ -384,11 +432,10 @@ fn incident(
     rng: &mut Rng,
     out: &mut Vec<Event>,
     repo: &str,
-    day: i64,
+    number: i64,
     opened: DateTime<Utc>,
     deployed: &[(i64, String)],
 ) {
-    let number = day * 10 + 1;
     let body = match deployed.first() {
         Some((_, sha)) if rng.chance(0.5) => format!("Checkout fails.\nroot cause: {}\n", &sha[..9]),
         _ => "Checkout fails.".to_string(),
