@@ -664,3 +664,21 @@ fn an_incident_closed_after_midnight_and_delivered_the_next_day_is_resolved_by_t
     // Restored in 3.5 hours, counted on the day it was resolved.
     assert_eq!(keys(&lake, "2026-10-02", REPO, 7)[10..12], strings(&["1", "12600"]));
 }
+
+#[test]
+fn a_deployment_created_past_year_9999_costs_no_run() {
+    // Regression: a time inside a payload (not the delivery's own) was folded unchecked; a
+    // never-successful deployment "created" in year 11476 was dated there, and its partition
+    // could not be written.
+    let lake = Lake::new();
+    let line = status("x", 9, &sha('9'), "production", true, "2026-10-01T09:00:00Z", "error", "2026-10-01T10:00:00Z")
+        .replace("\"2026-10-01T09:00:00Z\"", "300000000000");
+    assert!(line.contains("300000000000"), "{line}");
+    lake.put("github/dt=2026-10-01/a.ndjson", format!("{line}\n"));
+    lake.ok(&["run", "--from", "2026-10-01", "--to", "2026-10-01"]);
+    let db = lake.duckdb();
+    assert_eq!(
+        rows(&db, "SELECT date, created_at, final_state FROM deployments"),
+        vec![strings(&["2026-10-01", "2026-10-01 10:00:00", "error"])]
+    );
+}

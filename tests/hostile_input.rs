@@ -106,8 +106,58 @@ fn hostile_payload() -> impl Strategy<Value = Vec<u8>> {
     })
 }
 
+/// A GitHub deployment status and a GitLab pipeline delivery with some fields replaced by
+/// hostile values.
+fn hostile_delivery() -> impl Strategy<Value = (bool, String)> {
+    const GITHUB: &str = r#"{"event":"deployment_status","delivery":"d","payload":{"deployment_status":{"id":1,"state":"success","created_at":"2026-10-01T10:00:00Z"},"deployment":{"id":7,"sha":"abcdef1","environment":"production","production_environment":true,"created_at":"2026-10-01T09:00:00Z"},"repository":{"full_name":"o/r","pushed_at":1700000000}}}"#;
+    const GITLAB: &str = r#"{"object_kind":"pipeline","object_attributes":{"id":77,"status":"success","created_at":"2026-10-01 11:00:00 UTC","finished_at":"2026-10-01 12:00:00 UTC","duration":300,"queued_duration":5},"project":{"path_with_namespace":"g/p"}}"#;
+    let fields = [
+        r#""id":"#,
+        r#""created_at":"#,
+        r#""finished_at":"#,
+        r#""duration":"#,
+        r#""state":"#,
+        r#""full_name":"#,
+        r#""pushed_at":"#,
+        r#""sha":"#,
+    ];
+    // Besides the usual suspects: epoch seconds past year 9999 that still fit in microseconds.
+    let value = prop_oneof![hostile_value(), (253_402_300_800i64..9_223_372_036_854).prop_map(|s| s.to_string())];
+    (any::<bool>(), prop::collection::vec((prop::sample::select(fields.to_vec()), value, 0usize..3), 1..4)).prop_map(
+        move |(github, edits)| {
+            let mut text = if github { GITHUB } else { GITLAB }.to_string();
+            for (key, value, nth) in edits {
+                if let Some((at, _)) = text.match_indices(key).nth(nth) {
+                    let start = at + key.len();
+                    let end = start + text[start..].find([',', '}']).unwrap_or(0);
+                    text.replace_range(start..end, &value);
+                }
+            }
+            (github, text)
+        },
+    )
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn hostile_webhook_values_are_rejected_or_read_in_range((github, text) in hostile_delivery()) {
+        use pipelake::sources::webhooks::delivery::{parse, Provider};
+        use pipelake::summaries::webhook_facts::{DeploymentEvent, Stored};
+        let provider = if github { Provider::GitHub } else { Provider::GitLab };
+        // Never a panic or a stack overflow; a time that is read is one a partition can hold.
+        if let Ok(d) = parse(provider, text.as_bytes()) {
+            if let Ok(Some(t)) = d.occurred_at(provider) {
+                prop_assert!(pipelake::timestamp::in_range(t.timestamp_micros()), "{t}");
+            }
+            let _ = d.content_key(provider);
+            let stored = Stored { source: provider.name().into(), kind: d.kind.clone(), repo: d.repo(provider), at: 0, payload: serde_json::Value::Object(d.payload) };
+            if let Some(e) = DeploymentEvent::of(&stored, &Default::default()) {
+                prop_assert!(e.created_at.is_none_or(pipelake::timestamp::in_range));
+            }
+        }
+    }
 
     #[test]
     fn hostile_payload_values_are_rejected_or_stored_in_range(bytes in hostile_payload()) {

@@ -164,7 +164,7 @@ pub fn fold(events: &[Stored]) -> Vec<Job> {
         } else {
             let p = &last.payload;
             let done = matches!(s.as_str(), "success" | "failed" | "canceled" | "skipped");
-            let number = |key: &str| text(p, &[key]).and_then(|d| d.parse::<f64>().ok());
+            let number = |key: &str| webhook_facts::seconds(p, &[key]);
             Job {
                 source,
                 repo,
@@ -200,8 +200,10 @@ pub fn fold(events: &[Stored]) -> Vec<Job> {
     out
 }
 
+/// Seconds from one time to another; `None` when either is missing or they are the wrong way
+/// round (a duration is never negative).
 fn seconds(from: Option<i64>, to: Option<i64>) -> Option<f64> {
-    Some((to? - from?) as f64 / 1e6)
+    Some((to? - from?) as f64 / 1e6).filter(|s| *s >= 0.0)
 }
 
 fn frame(rows: &[Job]) -> PolarsResult<DataFrame> {

@@ -221,12 +221,12 @@ pub fn fold(events: &[Stored]) -> Vec<Run> {
             };
             if finished(&s) {
                 let finished_at = time(a, &["finished_at"]).unwrap_or(e.at);
-                let duration = text(a, &["duration"]).and_then(|d| d.parse::<f64>().ok());
+                let duration = webhook_facts::seconds(a, &["duration"]);
                 r.conclusion = Some(conclusion_of(&s));
                 r.finished_at = Some(finished_at);
                 r.duration_s = duration;
-                r.started_at = duration.map(|d| finished_at - (d * 1e6) as i64);
-                r.queue_s = if attempt == 1 { text(a, &["queued_duration"]).and_then(|d| d.parse::<f64>().ok()) } else { None };
+                r.started_at = duration.map(|d| finished_at - (d * 1e6) as i64).filter(|t| crate::timestamp::in_range(*t));
+                r.queue_s = if attempt == 1 { webhook_facts::seconds(a, &["queued_duration"]) } else { None };
                 done_last = Some(time(a, &["finished_at"]));
             }
             // The newest delivery of an attempt is what the attempt is.
@@ -249,8 +249,10 @@ fn within_span(deliveries: &mut Vec<&Stored>) {
     deliveries.retain(|e| e.at <= end);
 }
 
+/// Seconds from one time to another; `None` when either is missing or they are the wrong way
+/// round (a duration is never negative).
 fn seconds(from: Option<i64>, to: Option<i64>) -> Option<f64> {
-    Some((to? - from?) as f64 / 1e6)
+    Some((to? - from?) as f64 / 1e6).filter(|s| *s >= 0.0)
 }
 
 fn frame(rows: &[Run]) -> PolarsResult<DataFrame> {

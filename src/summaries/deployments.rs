@@ -144,7 +144,7 @@ pub fn fold(events: Vec<DeploymentEvent>, toolkit: &[ToolkitEvent], pushes: &[Pu
     for e in events {
         groups.entry((e.repo.clone(), e.source.clone(), e.deployment_id.clone())).or_default().push(e);
     }
-    let mut out: Vec<Deployment> = groups.into_values().map(fold_one).collect();
+    let mut out: Vec<Deployment> = groups.into_values().filter_map(fold_one).collect();
     // Toolkit deploys: one per repo and time.
     let mut deploys: BTreeMap<(String, i64), Vec<String>> = BTreeMap::new();
     for t in toolkit.iter().filter(|t| t.deploy) {
@@ -177,8 +177,12 @@ pub fn fold(events: Vec<DeploymentEvent>, toolkit: &[ToolkitEvent], pushes: &[Pu
 }
 
 /// One deployment from its deliveries.
-fn fold_one(mut events: Vec<DeploymentEvent>) -> Deployment {
-    let created_at = events.iter().filter_map(|e| e.created_at).min().unwrap_or_else(|| events.iter().map(|e| e.at).min().unwrap_or(0));
+fn fold_one(mut events: Vec<DeploymentEvent>) -> Option<Deployment> {
+    let earliest = events.iter().map(|e| e.at).min()?;
+    // The creation time a payload states, unless it is further from the deliveries than the
+    // span (a sender's clock or a hostile field): then the first delivery's.
+    let span = DEPLOYMENT_SPAN_DAYS * crate::timestamp::MICROS_PER_DAY;
+    let created_at = events.iter().filter_map(|e| e.created_at).min().filter(|c| (earliest - c).abs() <= span).unwrap_or(earliest);
     let success = |events: &[DeploymentEvent]| events.iter().filter(|e| e.state.as_deref() == Some("success")).map(|e| e.at).min();
     let day = date_of_micros(success(&events).unwrap_or(created_at));
     // Statuses far from its day are not folded, so that every chunk folds the same events.
@@ -189,8 +193,8 @@ fn fold_one(mut events: Vec<DeploymentEvent>) -> Deployment {
         Some(_) => "success".to_string(),
         None => events.iter().rev().find_map(|e| e.state.clone()).unwrap_or_else(|| "created".into()),
     };
-    let first = &events[0];
-    Deployment {
+    let first = events.first()?;
+    Some(Deployment {
         repo: first.repo.clone(),
         source: first.source.clone(),
         deployment_id: first.deployment_id.clone(),
@@ -207,7 +211,7 @@ fn fold_one(mut events: Vec<DeploymentEvent>) -> Deployment {
         merge_lead_times: Vec::new(),
         rework: None,
         named: Vec::new(),
-    }
+    })
 }
 
 /// For each successful production deployment, in order of first success per repo: the commits

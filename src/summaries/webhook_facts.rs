@@ -55,13 +55,22 @@ pub fn text(value: &Value, path: &[&str]) -> Option<String> {
     }
 }
 
-/// The time at a path, in UTC microseconds (epoch seconds as GitHub writes `pushed_at`).
+/// The time at a path, in UTC microseconds (epoch seconds as GitHub writes `pushed_at`); `None`
+/// for anything that is no time of the years 1 to 9999, so that no hostile field becomes a
+/// partition or a timestamp readers cannot show.
 pub fn time(value: &Value, path: &[&str]) -> Option<i64> {
     let t = text(value, path)?;
-    match t.parse::<i64>() {
+    let micros = match t.parse::<i64>() {
         Ok(seconds) => seconds.checked_mul(1_000_000),
         Err(_) => parse_time(&t).map(|t| t.timestamp_micros()),
-    }
+    };
+    micros.filter(|m| crate::timestamp::in_range(*m))
+}
+
+/// Seconds at a path (GitLab's durations as sent): `None` unless a finite number from 0 to a
+/// year.
+pub fn seconds(value: &Value, path: &[&str]) -> Option<f64> {
+    text(value, path)?.parse::<f64>().ok().filter(|s| s.is_finite() && (0.0..=366.0 * 86_400.0).contains(s))
 }
 
 /// Days `from..=to`.
