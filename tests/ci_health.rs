@@ -211,18 +211,8 @@ fn a_lake_landed_day_by_day_either_way_and_run_nightly_ends_as_one_run_over_it()
     whole.ok(&["run", "--from", "2026-08-01", "--to", "2026-08-10"]);
     let expected = tables(&whole);
     assert!(expected[2].len() > 20, "{} health rows", expected[2].len());
-    let mut days: Vec<String> = common::files(&whole.raw()).iter().map(|f| f.split('/').nth(1).unwrap().to_string()).collect();
-    days.sort();
-    days.dedup();
     for newest_first in [false, true] {
-        let nightly = Lake::new();
-        let order: Vec<&String> = if newest_first { days.iter().rev().collect() } else { days.iter().collect() };
-        for day in order {
-            for file in common::files(&whole.raw()).iter().filter(|f| f.contains(&format!("/{day}/"))) {
-                nightly.put(file, std::fs::read(whole.raw().join(file)).unwrap());
-            }
-            nightly.ok(&["run"]);
-        }
+        let nightly = common::landed_day_by_day(&whole, newest_first);
         assert!(tables(&nightly) == expected, "landed {}", if newest_first { "newest first" } else { "in order" });
     }
 }

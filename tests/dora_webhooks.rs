@@ -519,18 +519,8 @@ fn a_lake_landed_day_by_day_either_way_and_run_nightly_ends_as_one_run_over_it()
     let expected = dora_tables(&whole);
     let db = whole.duckdb();
     assert!(scalar(&db, "SELECT count(*) FROM incidents WHERE resolved_at::DATE > opened_at::DATE") > 0, "incidents across midnight");
-    let mut days: Vec<String> = common::files(&whole.raw()).iter().map(|f| f.split('/').nth(1).unwrap().to_string()).collect();
-    days.sort();
-    days.dedup();
     for newest_first in [false, true] {
-        let nightly = Lake::new();
-        let order: Vec<&String> = if newest_first { days.iter().rev().collect() } else { days.iter().collect() };
-        for day in order {
-            for file in common::files(&whole.raw()).iter().filter(|f| f.contains(&format!("/{day}/"))) {
-                nightly.put(file, std::fs::read(whole.raw().join(file)).unwrap());
-            }
-            nightly.ok(&["run"]);
-        }
+        let nightly = common::landed_day_by_day(&whole, newest_first);
         assert!(dora_tables(&nightly) == expected, "landed {}", if newest_first { "newest first" } else { "in order" });
     }
 }

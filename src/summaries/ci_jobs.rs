@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{Duration, NaiveDate};
 use polars::prelude::*;
 
-use super::ci_runs::{conclusion_of, RUN_SPAN_DAYS};
+use super::ci_runs::{conclusion_of, seconds, within_span, RUN_SPAN_DAYS};
 use super::webhook_facts::{self, days_in_reach, span, text, time, Stored};
 use super::{Summary, SummaryContext};
 use crate::error::{PolarsContext, Result};
@@ -134,9 +134,7 @@ pub fn fold(events: &[Stored]) -> Vec<Job> {
             if github { text(&e.payload, &["workflow_job", "status"]) } else { text(&e.payload, &["build_status"]) }.unwrap_or_default()
         };
         deliveries.sort_by_key(|e| (e.at, rank(&status(e))));
-        // Up to the span after the first delivery, as for runs.
-        let end = deliveries[0].at + RUN_SPAN_DAYS * crate::timestamp::MICROS_PER_DAY;
-        deliveries.retain(|e| e.at <= end);
+        within_span(&mut deliveries);
         let last = deliveries[deliveries.len() - 1];
         let s = status(last);
         let job = if github {
@@ -198,12 +196,6 @@ pub fn fold(events: &[Stored]) -> Vec<Job> {
         }
     }
     out
-}
-
-/// Seconds from one time to another; `None` when either is missing or they are the wrong way
-/// round (a duration is never negative).
-fn seconds(from: Option<i64>, to: Option<i64>) -> Option<f64> {
-    Some((to? - from?) as f64 / 1e6).filter(|s| *s >= 0.0)
 }
 
 fn frame(rows: &[Job]) -> PolarsResult<DataFrame> {

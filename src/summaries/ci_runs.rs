@@ -243,15 +243,15 @@ pub fn fold(events: &[Stored]) -> Vec<Run> {
 }
 
 /// Deliveries (sorted by time) up to the span after the first: what every chunk of days that
-/// reads the run folds alike.
-fn within_span(deliveries: &mut Vec<&Stored>) {
+/// reads the run (or job) folds alike.
+pub(super) fn within_span(deliveries: &mut Vec<&Stored>) {
     let end = deliveries[0].at + RUN_SPAN_DAYS * crate::timestamp::MICROS_PER_DAY;
     deliveries.retain(|e| e.at <= end);
 }
 
 /// Seconds from one time to another; `None` when either is missing or they are the wrong way
 /// round (a duration is never negative).
-fn seconds(from: Option<i64>, to: Option<i64>) -> Option<f64> {
+pub(super) fn seconds(from: Option<i64>, to: Option<i64>) -> Option<f64> {
     Some((to? - from?) as f64 / 1e6).filter(|s| *s >= 0.0)
 }
 

@@ -108,6 +108,26 @@ pub fn contents(conn: &Connection) -> Vec<(String, Vec<Vec<String>>)> {
         .collect()
 }
 
+/// A copy of `whole`'s raw lake landed one landing day at a time, in order or newest first, with
+/// the nightly run (no days named: what new facts made stale) after each day.
+pub fn landed_day_by_day(whole: &Lake, newest_first: bool) -> Lake {
+    let files = files(&whole.raw());
+    let mut days: Vec<&str> = files.iter().filter_map(|f| f.split('/').nth(1)).collect();
+    days.sort_unstable();
+    days.dedup();
+    if newest_first {
+        days.reverse();
+    }
+    let nightly = Lake::new();
+    for day in days {
+        for file in files.iter().filter(|f| f.split('/').nth(1) == Some(day)) {
+            nightly.put(file, std::fs::read(whole.raw().join(file)).unwrap());
+        }
+        nightly.ok(&["run"]);
+    }
+    nightly
+}
+
 /// Files under `dir`, relative, sorted (bookkeeping included).
 pub fn files(dir: &Path) -> Vec<String> {
     let mut out = Vec::new();
