@@ -122,25 +122,20 @@ fn decode_record(provider: Provider, text: &[u8], landed: i64) -> Vec<Body> {
         .into_iter()
         .map(|body| match body {
             Err(reason) => Body::Reject(reason, Vec::new()),
-            Ok(body) => match delivery::parse(provider, body).and_then(|d| event_row(provider, d, landed)) {
-                Ok(Some(row)) => Body::Event(row),
-                Ok(None) => Body::Skipped(kind_name(provider, body)),
+            Ok(body) => match delivery::parse(provider, body) {
                 Err(reason) => Body::Reject(reason, body.to_vec()),
+                Ok(d) if !d.is_used(provider) => Body::Skipped(d.kind),
+                Ok(d) => match event_row(provider, d, landed) {
+                    Ok(row) => Body::Event(row),
+                    Err(reason) => Body::Reject(reason, body.to_vec()),
+                },
             },
         })
         .collect()
 }
 
-/// The kind of a skipped body, for counting (parsed again: skipped bodies are the rare case).
-fn kind_name(provider: Provider, body: &[u8]) -> String {
-    delivery::parse(provider, body).map(|d| d.kind).unwrap_or_default()
-}
-
-/// The stored row of a delivery of a used kind; `None` for a kind the folds do not read.
-fn event_row(provider: Provider, d: delivery::Delivery, landed: i64) -> std::result::Result<Option<EventRow>, String> {
-    if !d.is_used(provider) {
-        return Ok(None);
-    }
+/// The stored row of a delivery of a kind the folds read.
+fn event_row(provider: Provider, d: delivery::Delivery, landed: i64) -> std::result::Result<EventRow, String> {
     let content_key = d.content_key(provider);
     if content_key.is_none() {
         return Err(format!("{} {} body without the fields that identify its event", provider.name(), d.kind));
@@ -157,7 +152,7 @@ fn event_row(provider: Provider, d: delivery::Delivery, landed: i64) -> std::res
         return Err(format!("{} {} body names no repository", provider.name(), d.kind));
     }
     let payload = serde_json::to_string(&d.payload).map_err(|e| format!("payload: {e}"))?;
-    Ok(Some(EventRow {
+    Ok(EventRow {
         source: provider.name(),
         kind: d.kind,
         delivery_id: d.delivery_id,
@@ -166,7 +161,7 @@ fn event_row(provider: Provider, d: delivery::Delivery, landed: i64) -> std::res
         occurred_at,
         received_at: d.received_at.map(|t| t.timestamp_micros()),
         payload,
-    }))
+    })
 }
 
 /// The delivery ids and content keys already kept on some days (a redelivery has the same body,
