@@ -1,5 +1,5 @@
 -- ci_health_daily
--- Per date, repo, workflow and default branch or not: the run attempts that finished that day (GitHub workflow runs, GitLab pipelines), their outcomes, success rate without the cancelled, duration percentiles, and for the default branch the time it spent red and took to turn green; partitioned by date.
+-- Per date, repo, workflow and default branch or not: the run attempts that finished that day (GitHub workflow runs, GitLab pipelines, the collector's pipelines when on), their outcomes, success rate without the cancelled, duration percentiles, and for the default branch the time it spent red and took to turn green; partitioned by date.
 -- Files: under <warehouse>/ci_health_daily/date=YYYY-MM-DD/ (Parquet, zstd), those the newest version of the commit log names;
 -- read them through <warehouse>/pipelake.duckdb or `pipelake views`, never by globbing the folder.
 CREATE TABLE ci_health_daily (

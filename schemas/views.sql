@@ -4,6 +4,8 @@ CREATE OR REPLACE VIEW pipelines AS SELECT * FROM read_parquet(<the files of the
 CREATE OR REPLACE VIEW pipeline_jobs AS SELECT * FROM read_parquet(<the files of the version>, hive_partitioning = true, hive_types = {'date': DATE});
 -- One row per build of a pipeline in `pipelines` (a lone `build` total is one build named build-e2e); partitioned like its pipeline.
 CREATE OR REPLACE VIEW pipeline_builds AS SELECT * FROM read_parquet(<the files of the version>, hive_partitioning = true, hive_types = {'date': DATE});
+-- One row per entry of jobs_failed (a failed attempt of a job) of a pipeline in `pipelines`, in the order sent; partitioned like its pipeline.
+CREATE OR REPLACE VIEW pipeline_failed_jobs AS SELECT * FROM read_parquet(<the files of the version>, hive_partitioning = true, hive_types = {'date': DATE});
 -- One check-in per system and day (the first in landing order); partitioned by the day it was received.
 CREATE OR REPLACE VIEW telemetry_checkins AS SELECT * FROM read_parquet(<the files of the version>, hive_partitioning = true, hive_types = {'date': DATE});
 -- One row per installed component of a check-in in telemetry_checkins; partitioned like it.
@@ -54,11 +56,11 @@ CREATE OR REPLACE VIEW incidents AS SELECT * FROM read_parquet(<the files of the
 CREATE OR REPLACE VIEW dora_keys_daily AS SELECT * FROM read_parquet(<the files of the version>, hive_partitioning = true, hive_types = {'date': DATE});
 -- One row per date, repo, window_days, report_year and metric of dora_keys_daily: the metric's value and its class (2023: elite, high, medium, low; 2025: the answer band); partitioned by date.
 CREATE OR REPLACE VIEW dora_classes_daily AS SELECT * FROM read_parquet(<the files of the version>, hive_partitioning = true, hive_types = {'date': DATE});
--- One row per source, repo, run_id, attempt: GitHub workflow runs, GitLab pipelines (a retry after a failure is a new attempt); folded from their deliveries by their own times; partitioned by the UTC day the attempt finished, else was created.
+-- One row per source, repo, run_id, attempt: GitHub workflow runs, GitLab pipelines (a retry after a failure is a new attempt), folded from their deliveries by their own times; the collector's pipelines with [sources.pipelines] ci_health = true (one attempt each); partitioned by the UTC day the attempt finished, else was created.
 CREATE OR REPLACE VIEW ci_runs AS SELECT * FROM read_parquet(<the files of the version>, hive_partitioning = true, hive_types = {'date': DATE});
--- One row per source, repo, job_id (one per attempt): GitHub workflow jobs, GitLab jobs; folded from their deliveries by their own times; partitioned by the UTC day the attempt finished, else was created.
+-- One row per source, repo, job_id (one per attempt): GitHub workflow jobs, GitLab jobs, folded from their deliveries by their own times; the collector's jobs (passed) and jobs_failed (failed) with [sources.pipelines] ci_health = true; partitioned by the UTC day the attempt finished, else was created.
 CREATE OR REPLACE VIEW ci_jobs AS SELECT * FROM read_parquet(<the files of the version>, hive_partitioning = true, hive_types = {'date': DATE});
--- Per date, repo, workflow and default branch or not: the run attempts that finished that day (GitHub workflow runs, GitLab pipelines), their outcomes, success rate without the cancelled, duration percentiles, and for the default branch the time it spent red and took to turn green; partitioned by date.
+-- Per date, repo, workflow and default branch or not: the run attempts that finished that day (GitHub workflow runs, GitLab pipelines, the collector's pipelines when on), their outcomes, success rate without the cancelled, duration percentiles, and for the default branch the time it spent red and took to turn green; partitioned by date.
 CREATE OR REPLACE VIEW ci_health_daily AS SELECT * FROM read_parquet(<the files of the version>, hive_partitioning = true, hive_types = {'date': DATE});
 -- Per date, repo and job name: the job's attempts that finished that day, failures, run and queue time percentiles, and flakes (an attempt failed and a later attempt of the same run and sha passed, counted the day it passed); partitioned by date.
 CREATE OR REPLACE VIEW ci_job_daily AS SELECT * FROM read_parquet(<the files of the version>, hive_partitioning = true, hive_types = {'date': DATE});

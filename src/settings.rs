@@ -80,6 +80,10 @@ pub struct Settings {
     pub vacuum_retention_days: u32,
     /// What the DORA folds need to know of the organisation.
     pub dora: DoraSettings,
+    /// Whether the collector's pipelines (source `pipelines`) go into `ci_runs`, `ci_jobs` and
+    /// CI health (`[sources.pipelines] ci_health = true`; default off: a month of a large
+    /// collector is millions of job attempts, and the nightly job takes twice as long).
+    pub collector_ci_health: bool,
     /// The config file that was read, if any.
     pub config_file: Option<PathBuf>,
 }
@@ -187,6 +191,8 @@ struct SourceConfig {
     retention_days: Option<Retention>,
     /// PagerDuty only: service id to repository.
     services: Option<BTreeMap<String, String>>,
+    /// Pipelines only: whether the collector's pipelines feed CI health.
+    ci_health: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -228,6 +234,7 @@ impl Settings {
             }
             dora.attribution_window_days = days;
         }
+        let mut collector_ci_health = false;
         let mut retention_days = BTreeMap::new();
         for source in sources::all() {
             retention_days.insert(source.name().to_string(), source.default_retention_days());
@@ -236,7 +243,13 @@ impl Settings {
             if sources::by_name(&name).is_none() {
                 return Err(Error::usage(format!("config: unknown source [sources.{name}]; known: {}", source_names())));
             }
-            let SourceConfig { retention_days: retention, services } = cfg;
+            let SourceConfig { retention_days: retention, services, ci_health } = cfg;
+            if let Some(on) = ci_health {
+                if name != "pipelines" {
+                    return Err(Error::usage(format!("config: sources.{name}.ci_health: only [sources.pipelines] has it")));
+                }
+                collector_ci_health = on;
+            }
             if let Some(services) = services {
                 if name != "pagerduty" {
                     return Err(Error::usage(format!("config: sources.{name}.services: only [sources.pagerduty] maps services")));
@@ -279,6 +292,7 @@ impl Settings {
             limits,
             vacuum_retention_days: vacuum_retention_days.unwrap_or(DEFAULT_VACUUM_RETENTION_DAYS),
             dora,
+            collector_ci_health,
             config_file,
         })
     }

@@ -9,6 +9,9 @@ use serde_json::{json, Value};
 
 const REPO: &str = "o/r";
 
+/// The setting that puts the collector's pipelines into CI health.
+const COLLECTOR_CI: &str = "[sources.pipelines]\nci_health = true\n";
+
 fn envelope(event: &str, delivery: &str, payload: Value) -> String {
     json!({"event": event, "delivery": delivery, "payload": payload}).to_string()
 }
@@ -31,6 +34,14 @@ fn job(delivery: &str, id: i64, run_id: i64, attempt: i64, conclusion: &str, cre
         delivery,
         json!({"action": "completed", "workflow_job": {"id": id, "run_id": run_id, "run_attempt": attempt, "name": "test", "head_branch": "main", "head_sha": format!("{run_id:040}"), "status": "completed", "conclusion": conclusion, "created_at": created, "started_at": started, "completed_at": completed, "runner_name": "r1"}, "repository": {"full_name": REPO}}),
     )
+}
+
+/// Generate `days` days of every CI source from 2026-08-01, 30 records a day each.
+fn generate_ci(lake: &Lake, days: u32) {
+    let days = days.to_string();
+    let sources = ["--source", "github", "--source", "gitlab", "--source", "pipelines"];
+    let args: Vec<&str> = ["generate", "--days", &days, "--per-day", "30", "--start", "2026-08-01"].into_iter().chain(sources).collect();
+    lake.ok(&args);
 }
 
 fn strings(values: &[&str]) -> Vec<String> {
@@ -126,15 +137,19 @@ fn a_timeline_gives_the_ci_health_worked_out_by_hand() {
 
 #[test]
 fn every_ci_summary_of_a_generated_lake_is_what_duckdb_computes_from_the_facts() {
-    let lake = Lake::new();
-    lake.ok(&["generate", "--days", "20", "--per-day", "30", "--start", "2026-08-01", "--source", "github", "--source", "gitlab"]);
-    lake.ok(&["run", "--from", "2026-08-01", "--to", "2026-08-20"]);
+    let lake = Lake::with_config(COLLECTOR_CI);
+    generate_ci(&lake, 20);
+    lake.ok(&["run", "--from", "2026-07-31", "--to", "2026-08-21"]);
     let db = lake.duckdb();
     for (sql, least) in [
         ("SELECT count(*) FROM ci_runs WHERE attempt = 2", 5),
         ("SELECT count(*) FROM ci_health_daily WHERE red_seconds > 0", 5),
         ("SELECT count(*) FROM ci_job_daily WHERE flaky_runs > 0", 5),
-        ("SELECT count(DISTINCT source) FROM ci_runs", 2),
+        ("SELECT count(DISTINCT source) FROM ci_runs", 3),
+        // The collector: pipelines whose failed job never passed, flaky e2e jobs, jobs retried twice.
+        ("SELECT count(*) FROM ci_runs WHERE source = 'pipelines' AND conclusion = 'failure'", 2),
+        ("SELECT count(*) FROM ci_job_daily WHERE flaky_runs > 0 AND job = 'e2e-0'", 5),
+        ("SELECT count(*) FROM ci_jobs WHERE source = 'pipelines' AND attempt = 3", 2),
         // Red at midnight: a spell that did not end the day it began.
         ("SELECT count(*) FROM ci_health_daily WHERE red_seconds > 0 AND time_to_green_p50_s IS NULL", 1),
         ("SELECT count(*) FROM ci_health_daily WHERE NOT default_branch", 5),
@@ -196,6 +211,186 @@ fn every_ci_summary_of_a_generated_lake_is_what_duckdb_computes_from_the_facts()
 }
 
 #[test]
+fn the_collectors_runs_and_jobs_are_what_duckdb_derives_from_its_pipelines() {
+    let lake = Lake::with_config(COLLECTOR_CI);
+    lake.ok(&["generate", "--days", "12", "--per-day", "60", "--start", "2026-08-01", "--source", "pipelines"]);
+    lake.ok(&["run", "--from", "2026-07-31", "--to", "2026-08-13"]);
+    let db = lake.duckdb();
+    assert!(scalar(&db, "SELECT count(*) FROM pipeline_failed_jobs") > 40);
+    // One run per pipeline: finished `duration` after creation, failed when a failed job never
+    // passed in it.
+    assert_eq!(
+        rows(&db, "SELECT run_id, repo, branch, default_branch, attempt, workflow, conclusion, created_at, started_at, finished_at, duration_s, date FROM ci_runs WHERE source = 'pipelines' ORDER BY ALL"),
+        rows(
+            &db,
+            "SELECT pipeline_id::VARCHAR, project, ref, default_branch, 1, 'pipeline',
+                CASE WHEN EXISTS (SELECT 1 FROM pipeline_failed_jobs f WHERE f.pipeline_id = p.pipeline_id AND f.name IS NOT NULL
+                    AND NOT EXISTS (SELECT 1 FROM pipeline_jobs j WHERE j.pipeline_id = f.pipeline_id AND j.name = f.name)) THEN 'failure' ELSE 'success' END,
+                created_at, created_at, created_at + to_seconds(duration), duration::DOUBLE, (created_at + to_seconds(duration))::DATE
+             FROM pipelines p ORDER BY ALL"
+        )
+    );
+    // Passing attempts: each job of `jobs`, after its failed attempts.
+    assert_eq!(
+        rows(&db, "SELECT run_id, repo, name, attempt, started_at, finished_at, run_s, date FROM ci_jobs WHERE source = 'pipelines' AND conclusion = 'success' ORDER BY ALL"),
+        rows(
+            &db,
+            "SELECT j.pipeline_id::VARCHAR, p.project, j.name,
+                1 + (SELECT count(*) FROM pipeline_failed_jobs f WHERE f.pipeline_id = j.pipeline_id AND f.name = j.name),
+                j.started_at, j.finished_at, (epoch_us(j.finished_at) - epoch_us(j.started_at)) / 1e6, j.finished_at::DATE
+             FROM pipeline_jobs j JOIN pipelines p USING (pipeline_id) ORDER BY ALL"
+        )
+    );
+    // Failed attempts: as sent, else ended when the job's next attempt started (else when the
+    // pipeline finished) and began `duration` before; numbered 1.. per job in each pipeline.
+    assert_eq!(
+        rows(&db, "SELECT run_id, name, started_at, finished_at, run_s, date FROM ci_jobs WHERE source = 'pipelines' AND conclusion = 'failure' ORDER BY ALL"),
+        rows(
+            &db,
+            "WITH f AS (
+                SELECT f.*, coalesce(f.finished_at, f.started_at + to_seconds(f.duration),
+                    (SELECT min(j.started_at) FROM pipeline_jobs j WHERE j.pipeline_id = f.pipeline_id AND j.name = f.name),
+                    p.created_at + to_seconds(p.duration)) AS ended
+                FROM pipeline_failed_jobs f JOIN pipelines p USING (pipeline_id) WHERE f.name IS NOT NULL)
+             SELECT pipeline_id::VARCHAR, name, coalesce(started_at, ended - to_seconds(duration)), ended, duration::DOUBLE, ended::DATE FROM f ORDER BY ALL"
+        )
+    );
+    assert_eq!(
+        scalar(&db, "SELECT count(*) FROM (SELECT run_id, name, list(attempt ORDER BY attempt) AS a, count(*) AS n FROM ci_jobs WHERE source = 'pipelines' AND conclusion = 'failure' GROUP BY ALL) WHERE a <> range(1, n + 1)"),
+        0
+    );
+    assert_eq!(scalar(&db, "SELECT count(*) - count(DISTINCT job_id) FROM ci_jobs"), 0);
+}
+
+#[test]
+fn the_collectors_pipelines_give_the_ci_health_worked_out_by_hand() {
+    let lake = Lake::with_config(COLLECTOR_CI);
+    let pipeline = |id: i64, git_ref: &str, created: &str, duration: i64, jobs: Value, failed: Value| {
+        json!({"pipeline_id": id, "project": "c/p", "ref": git_ref, "created_at": created, "duration": duration, "duration_e2e": 1,
+               "jobs": jobs, "jobs_failed": failed})
+        .to_string()
+    };
+    let e2e = |started: &str, finished: &str, duration: i64| json!({"name": "e2e", "started_at": started, "finished_at": finished, "duration": duration});
+    let payloads = [
+        // e2e failed twice (an old sender's 100 s without times, a newer one's 60 s) and passed.
+        pipeline(
+            1,
+            "main",
+            "2026-10-01T10:00:00Z",
+            600,
+            json!([e2e("2026-10-01T10:05:00Z", "2026-10-01T10:09:00Z", 240)]),
+            json!([{"name": "e2e", "duration": 100}, {"name": "e2e", "duration": 60, "started_at": "2026-10-01T10:02:00Z", "finished_at": "2026-10-01T10:03:00Z"}]),
+        ),
+        // Across midnight, its deploy job never passed: a failure at 00:10 that turns main red.
+        pipeline(
+            2,
+            "main",
+            "2026-10-01T23:50:00Z",
+            1200,
+            json!([e2e("2026-10-01T23:55:00Z", "2026-10-02T00:05:00Z", 600)]),
+            json!([{"name": "deploy", "duration": 30}]),
+        ),
+        // Green again at 01:30: 4800 s to green.
+        pipeline(3, "main", "2026-10-02T01:00:00Z", 1800, json!([e2e("2026-10-02T01:10:00Z", "2026-10-02T01:25:00Z", 900)]), json!([])),
+        // Another branch, an offset.
+        pipeline(4, "dev", "2026-10-01T12:00:00+02:00", 300, json!([]), json!([])),
+        // A duration no pipeline lasts: no finish, not counted.
+        pipeline(5, "main", "2026-10-01T11:00:00Z", 1_000_000_000_000, json!([]), json!([])),
+    ];
+    lake.put("pipelines/dt=2026-10-01/a.ndjson", payloads.join("\n") + "\n" + &payloads[0]);
+    lake.ok(&["run", "--from", "2026-10-01", "--to", "2026-10-02"]);
+    let db = lake.duckdb();
+    assert_eq!(scalar(&db, "SELECT count(*) FROM rejects"), 0);
+    assert_eq!(
+        rows(&db, "SELECT run_id, default_branch, conclusion, finished_at, duration_s, date FROM ci_runs ORDER BY run_id"),
+        vec![
+            strings(&["1", "true", "success", "2026-10-01 10:10:00", "600", "2026-10-01"]),
+            strings(&["2", "true", "failure", "2026-10-02 00:10:00", "1200", "2026-10-02"]),
+            strings(&["3", "true", "success", "2026-10-02 01:30:00", "1800", "2026-10-02"]),
+            strings(&["4", "false", "success", "2026-10-01 10:05:00", "300", "2026-10-01"]),
+            strings(&["5", "true", "success", "NULL", "1000000000000", "2026-10-01"]),
+        ]
+    );
+    assert_eq!(
+        rows(&db, "SELECT date, workflow, default_branch, runs, succeeded, failed, success_rate, duration_p50_s, red_seconds, time_to_green_p50_s FROM ci_health_daily ORDER BY ALL"),
+        vec![
+            strings(&["2026-10-01", "pipeline", "false", "1", "1", "0", "1", "300", "NULL", "NULL"]),
+            strings(&["2026-10-01", "pipeline", "true", "1", "1", "0", "1", "600", "0", "NULL"]),
+            strings(&["2026-10-02", "pipeline", "true", "2", "1", "1", "0.5", "1500", "4800", "4800"]),
+        ]
+    );
+    assert_eq!(
+        rows(&db, "SELECT job_id, name, attempt, conclusion, started_at, finished_at, run_s FROM ci_jobs WHERE run_id IN ('1', '2') ORDER BY run_id, attempt, name"),
+        vec![
+            strings(&["1:jobs_failed[0]", "e2e", "1", "failure", "2026-10-01 10:03:20", "2026-10-01 10:05:00", "100"]),
+            strings(&["1:jobs_failed[1]", "e2e", "2", "failure", "2026-10-01 10:02:00", "2026-10-01 10:03:00", "60"]),
+            strings(&["1:jobs[0]", "e2e", "3", "success", "2026-10-01 10:05:00", "2026-10-01 10:09:00", "240"]),
+            strings(&["2:jobs_failed[0]", "deploy", "1", "failure", "2026-10-02 00:09:30", "2026-10-02 00:10:00", "30"]),
+            strings(&["2:jobs[0]", "e2e", "1", "success", "2026-10-01 23:55:00", "2026-10-02 00:05:00", "600"]),
+        ]
+    );
+    // e2e on 10-01: three attempts of pipeline 1, two failed, one flake with 160 s lost; on
+    // 10-02 the passes of pipelines 2 and 3; deploy failed for good, no flake.
+    assert_eq!(
+        rows(&db, "SELECT date, job, runs, failed, run_p50_s, queue_p50_s, flaky_runs, flake_rate, failed_attempt_s FROM ci_job_daily ORDER BY ALL"),
+        vec![
+            strings(&["2026-10-01", "e2e", "3", "2", "100", "NULL", "1", "0.3333333333333333", "160"]),
+            strings(&["2026-10-02", "deploy", "1", "1", "30", "NULL", "0", "0", "0"]),
+            strings(&["2026-10-02", "e2e", "2", "0", "750", "NULL", "0", "0", "0"]),
+        ]
+    );
+}
+
+#[test]
+fn without_the_setting_the_collectors_pipelines_stay_out_of_ci_health() {
+    let lake = Lake::new();
+    lake.ok(&["generate", "--days", "2", "--per-day", "40", "--start", "2026-08-01", "--source", "pipelines"]);
+    lake.ok(&["run", "--from", "2026-07-31", "--to", "2026-08-03"]);
+    let db = lake.duckdb();
+    assert!(scalar(&db, "SELECT count(*) FROM pipeline_failed_jobs") > 0);
+    for table in ["ci_runs", "ci_jobs", "ci_health_daily", "ci_job_daily"] {
+        assert_eq!(scalar(&db, &format!("SELECT count(*) FROM {table}")), 0, "{table}");
+    }
+    // Turned on, `summarize` over those days puts them in.
+    std::fs::write(lake.dir.path().join("pipelake.toml"), COLLECTOR_CI).unwrap();
+    lake.ok(&["summarize", "--from", "2026-07-31", "--to", "2026-08-03"]);
+    let db = lake.duckdb();
+    assert_eq!(scalar(&db, "SELECT count(*) FROM ci_runs"), scalar(&db, "SELECT count(*) FROM pipelines"));
+}
+
+#[test]
+fn collector_times_at_the_ends_of_the_calendar_cost_no_run() {
+    // A pipeline a minute before year 10000 lasting an hour, failed attempts of i64::MAX
+    // seconds, starting at the last second, or ending at the first instant of year 1: whatever
+    // is derived stays a time a partition can hold, or is no time.
+    let lake = Lake::with_config(COLLECTOR_CI);
+    let payloads = [
+        json!({"pipeline_id": 1, "project": "c/p", "ref": "main", "created_at": "9999-12-31T23:59:00Z", "duration": 3600, "duration_e2e": 1,
+               "jobs": [{"name": "e", "started_at": "9999-12-31T23:59:30Z", "finished_at": "9999-12-31T23:59:59Z", "duration": 29}],
+               "jobs_failed": [{"name": "e", "duration": i64::MAX}, {"name": "e", "started_at": "9999-12-31T23:59:59Z", "duration": 100}]}),
+        json!({"pipeline_id": 2, "project": "c/p", "ref": "main", "created_at": "0001-01-01T00:00:00Z", "duration": 0, "duration_e2e": 0,
+               "jobs_failed": [{"name": "never", "duration": 5}]}),
+    ];
+    lake.put("pipelines/dt=2026-10-01/a.ndjson", payloads.iter().map(Value::to_string).collect::<Vec<_>>().join("\n"));
+    lake.ok(&["run"]);
+    let db = lake.duckdb();
+    assert_eq!(scalar(&db, "SELECT count(*) FROM rejects"), 0);
+    assert_eq!(
+        rows(&db, "SELECT run_id, conclusion, finished_at, date FROM ci_runs ORDER BY run_id"),
+        vec![strings(&["1", "success", "NULL", "9999-12-31"]), strings(&["2", "failure", "0001-01-01 00:00:00", "0001-01-01"]),]
+    );
+    assert_eq!(
+        rows(&db, "SELECT job_id, attempt, started_at, finished_at, date FROM ci_jobs ORDER BY job_id"),
+        vec![
+            strings(&["1:jobs[0]", "3", "9999-12-31 23:59:30", "9999-12-31 23:59:59", "9999-12-31"]),
+            strings(&["1:jobs_failed[0]", "1", "NULL", "9999-12-31 23:59:30", "9999-12-31"]),
+            strings(&["1:jobs_failed[1]", "2", "9999-12-31 23:59:59", "9999-12-31 23:59:30", "9999-12-31"]),
+            strings(&["2:jobs_failed[0]", "1", "NULL", "0001-01-01 00:00:00", "0001-01-01"]),
+        ]
+    );
+}
+
+#[test]
 fn a_lake_landed_day_by_day_either_way_and_run_nightly_ends_as_one_run_over_it() {
     // Re-runs, red spells and flakes cross days; landing the days in order and newest first,
     // with the nightly run after each, ends where one run over the whole lake ends.
@@ -206,8 +401,8 @@ fn a_lake_landed_day_by_day_either_way_and_run_nightly_ends_as_one_run_over_it()
             .map(|t| rows(&db, &format!("SELECT * FROM {t} ORDER BY ALL")))
             .collect()
     };
-    let whole = Lake::new();
-    whole.ok(&["generate", "--days", "10", "--per-day", "30", "--start", "2026-08-01", "--source", "github", "--source", "gitlab"]);
+    let whole = Lake::with_config(COLLECTOR_CI);
+    generate_ci(&whole, 10);
     whole.ok(&["run", "--from", "2026-08-01", "--to", "2026-08-10"]);
     let expected = tables(&whole);
     assert!(expected[2].len() > 20, "{} health rows", expected[2].len());

@@ -16,7 +16,8 @@ mod common;
 use common::Lake;
 
 fn sample_lake() -> Lake {
-    let lake = Lake::new();
+    // With the collector's pipelines in CI health, so that its golden rows are pinned too.
+    let lake = Lake::with_config("[sources.pipelines]\nci_health = true\n");
     let sample = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data/raw");
     for f in common::files(&sample) {
         lake.put(&f, std::fs::read(sample.join(&f)).unwrap());

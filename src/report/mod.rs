@@ -225,16 +225,20 @@ fn dora(conn: &Connection, range: &Range) -> Result<String> {
     Ok(section("DORA: deployment frequency and lead time", "devops_events", parts))
 }
 
-/// CI health of the webhook CI sources: success rate and time to green of the default branch per
-/// repository over time, the slowest and the flakiest jobs, queue time against run time.
+/// CI health: success rate and time to green of the default branch per repository over time
+/// (the busiest ones: a collector may run hundreds), the slowest and the flakiest jobs, queue
+/// time against run time.
 fn ci_health(conn: &Connection, range: &Range) -> Result<String> {
     let r = range.sql();
+    let busiest = format!(
+        "{r} AND repo IN (SELECT repo FROM ci_health_daily WHERE {r} AND default_branch GROUP BY repo ORDER BY sum(runs) DESC, repo LIMIT 6)"
+    );
     let mut parts = Vec::new();
     let rate = series_by(&rows(
         conn,
         &format!(
             "SELECT repo, date, 100 * sum(succeeded) / nullif(sum(runs - cancelled), 0) FROM ci_health_daily
-             WHERE {r} AND default_branch GROUP BY repo, date ORDER BY repo, date"
+             WHERE {busiest} AND default_branch GROUP BY repo, date ORDER BY repo, date"
         ),
     )?);
     if rate.is_empty() {
@@ -243,14 +247,14 @@ fn ci_health(conn: &Connection, range: &Range) -> Result<String> {
     parts.push(format!("<h3>Success rate of the default branch, % (cancelled runs left out)</h3>{}", lines("success rate", &rate, "%")));
     let red = series_by(&rows(
         conn,
-        &format!("SELECT repo, date, sum(red_seconds) / 3600 FROM ci_health_daily WHERE {r} AND default_branch GROUP BY repo, date ORDER BY repo, date"),
+        &format!("SELECT repo, date, sum(red_seconds) / 3600 FROM ci_health_daily WHERE {busiest} AND default_branch GROUP BY repo, date ORDER BY repo, date"),
     )?);
     parts.push(format!("<h3>Hours the default branch was red, per day</h3>{}", lines("red hours", &red, "h")));
     let green = series_by(&rows(
         conn,
         &format!(
             "SELECT repo, date, time_to_green_p50_s / 60 FROM ci_health_daily
-             WHERE {r} AND default_branch AND time_to_green_p50_s IS NOT NULL ORDER BY repo, date"
+             WHERE {busiest} AND default_branch AND time_to_green_p50_s IS NOT NULL ORDER BY repo, date"
         ),
     )?);
     if !green.is_empty() {

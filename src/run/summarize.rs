@@ -50,14 +50,9 @@ impl Pipelake {
                 };
                 let mut txn = self.warehouse.begin();
                 let mut by_day: std::collections::BTreeMap<NaiveDate, _> = computed.into_iter().collect();
-                let mut changed = BTreeSet::new();
-                for day in chunk {
-                    let frame = by_day.remove(day);
-                    rows += frame.as_ref().map_or(0, |f| f.height() as u64);
-                    if txn.replace_partition(summary.table(), *day, frame)? {
-                        changed.insert(*day);
-                    }
-                }
+                let frames: Vec<_> = chunk.iter().map(|day| (*day, by_day.remove(day))).collect();
+                rows += frames.iter().map(|(_, f)| f.as_ref().map_or(0, |f| f.height() as u64)).sum::<u64>();
+                let changed = on_pool(|| txn.replace_partitions(summary.table(), frames))?;
                 // Summaries reading this one go stale where it changed.
                 for downstream in summaries::all().iter().filter(|s| s.inputs().iter().any(|t| t.name == name)) {
                     let affected = downstream.affected_days(summary.table(), &changed, txn.manifest());

@@ -7,8 +7,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{Duration, NaiveDate};
 use polars::prelude::*;
 
-use super::ci_jobs::{self, Job, CI_JOBS};
-use super::ci_runs::{self, Run, CI_RUNS, RUN_SPAN_DAYS};
+use super::ci_jobs::CI_JOBS;
+use super::ci_runs::{CI_RUNS, RUN_SPAN_DAYS};
+use super::pipeline_daily;
 use super::webhook_facts::{days_in_reach, percentile_cont, span};
 use super::{Summary, SummaryContext};
 use crate::error::{PolarsContext, Result};
@@ -22,7 +23,7 @@ pub static CI_HEALTH_DAILY: TableDef = TableDef {
     name: "ci_health_daily",
     dir: "ci_health_daily",
     kind: TableKind::Summary,
-    doc: "Per date, repo, workflow and default branch or not: the run attempts that finished that day (GitHub workflow runs, GitLab pipelines), their outcomes, success rate without the cancelled, duration percentiles, and for the default branch the time it spent red and took to turn green; partitioned by date.",
+    doc: "Per date, repo, workflow and default branch or not: the run attempts that finished that day (GitHub workflow runs, GitLab pipelines, the collector's pipelines when on), their outcomes, success rate without the cancelled, duration percentiles, and for the default branch the time it spent red and took to turn green; partitioned by date.",
     columns: columns![
         "repo" "VARCHAR" "owner/name",
         "workflow" "VARCHAR" "GitHub workflow name, GitLab pipeline name (else pipeline)",
@@ -77,6 +78,20 @@ pub fn outcome(conclusion: Option<&str>) -> Option<Outcome> {
     }
 }
 
+/// The conclusions [`outcome`] counts, and the failures among them.
+const COUNTED: [&str; 5] = ["success", "failure", "timed_out", "startup_failure", "cancelled"];
+const FAILED: [&str; 3] = ["failure", "timed_out", "startup_failure"];
+
+fn one_of(e: Expr, values: &[&str]) -> Expr {
+    let list = Series::new("".into(), values);
+    e.is_in(lit(list).implode(false), false)
+}
+
+/// Attempts that finished with a counted conclusion.
+fn counted(df: DataFrame) -> LazyFrame {
+    df.lazy().filter(col("finished_at").is_not_null().and(one_of(col("conclusion"), &COUNTED)))
+}
+
 pub(super) struct CiHealthDaily;
 
 impl Summary for CiHealthDaily {
@@ -102,93 +117,134 @@ impl Summary for CiHealthDaily {
 
     fn compute(&self, ctx: &SummaryContext<'_>, days: &[NaiveDate]) -> Result<Option<DataFrame>> {
         let (Some(first), Some(last)) = (days.first().copied(), days.last().copied()) else { return Ok(None) };
-        let runs = ci_runs::read(ctx, &span(first - Duration::days(RED_LOOKBACK_DAYS), last))?;
-        let rows: Vec<HealthRow> = days.iter().flat_map(|d| health_of_day(*d, &runs)).collect();
-        if rows.is_empty() {
+        let Some(runs) = ctx.warehouse.read_days(
+            &CI_RUNS,
+            &span(first - Duration::days(RED_LOOKBACK_DAYS), last),
+            Some(&["repo", "workflow", "default_branch", "run_id", "attempt", "conclusion", "finished_at", "duration_s"]),
+        )?
+        else {
+            return Ok(None);
+        };
+        let runs = counted(runs)
+            .with_columns([col("workflow").fill_null(lit("")), col("default_branch").fill_null(lit(false))])
+            .collect()
+            .context("ci_health_daily runs")?;
+        let of_days = runs.clone().lazy().filter(super::is_one_of_days(col("date"), days));
+        let conclusion = |values: &[&str]| one_of(col("conclusion"), values).cast(DataType::Int64).sum();
+        let mut health = of_days
+            .group_by([col("date"), col("repo"), col("workflow"), col("default_branch")])
+            .agg([
+                len().cast(DataType::Int64).alias("runs"),
+                conclusion(&["success"]).alias("succeeded"),
+                conclusion(&FAILED).alias("failed"),
+                conclusion(&["cancelled"]).alias("cancelled"),
+                pipeline_daily::percentile_cont(col("duration_s"), 0.5).alias("duration_p50_s"),
+                pipeline_daily::percentile_cont(col("duration_s"), 0.8).alias("duration_p80_s"),
+                pipeline_daily::percentile_cont(col("duration_s"), 0.95).alias("duration_p95_s"),
+            ])
+            .with_column(
+                when((col("runs") - col("cancelled")).gt(lit(0)))
+                    .then(col("succeeded").cast(DataType::Float64) / (col("runs") - col("cancelled")).cast(DataType::Float64))
+                    .otherwise(lit(NULL).cast(DataType::Float64))
+                    .alias("success_rate"),
+            )
+            .sort(["date", "repo", "workflow", "default_branch"], Default::default())
+            .collect()
+            .context("ci_health_daily")?;
+        if health.height() == 0 {
             return Ok(None);
         }
-        Ok(Some(health_frame(&rows).context("ci_health_daily rows")?))
+        let (red, green) = red_columns(&runs, &health)?;
+        health.with_column(Column::new("red_seconds".into(), red)).context("ci_health_daily")?;
+        health.with_column(Column::new("time_to_green_p50_s".into(), green)).context("ci_health_daily")?;
+        let order: Vec<&str> = CI_HEALTH_DAILY.columns.iter().map(|c| c.name).chain(["date"]).collect();
+        Ok(Some(health.select(order).context("ci_health_daily columns")?))
     }
 }
 
-/// One row of `ci_health_daily`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct HealthRow {
-    pub date: NaiveDate,
-    pub repo: String,
-    pub workflow: String,
-    pub default_branch: bool,
-    pub runs: i64,
-    pub succeeded: i64,
-    pub failed: i64,
-    pub cancelled: i64,
-    pub durations: [Option<f64>; 3],
-    pub red_seconds: Option<f64>,
-    pub time_to_green_p50: Option<f64>,
+/// A counted default-branch run, for the red spells: when it finished, its id and attempt (the
+/// order of runs finished at the same instant), and how it ended.
+type Finish<'a> = (i64, &'a str, i64, Outcome);
+
+/// Seconds per row of a frame, NULL where there is no figure.
+type Figures = Vec<Option<f64>>;
+
+/// `red_seconds` and `time_to_green_p50_s` of each row of `health`: NULL off the default branch.
+fn red_columns(runs: &DataFrame, health: &DataFrame) -> Result<(Figures, Figures)> {
+    let mut default_runs = runs
+        .clone()
+        .lazy()
+        .filter(col("default_branch"))
+        .sort(["repo", "workflow", "finished_at", "run_id", "attempt"], Default::default())
+        .collect()
+        .context("ci_health_daily default branch")?;
+    default_runs.rechunk_mut();
+    let text = |df: &DataFrame, name: &str| df.column(name).and_then(|c| c.str().cloned()).context(format!("ci_health_daily {name}"));
+    let (repo, workflow, run_id, conclusion) = (
+        text(&default_runs, "repo")?,
+        text(&default_runs, "workflow")?,
+        text(&default_runs, "run_id")?,
+        text(&default_runs, "conclusion")?,
+    );
+    let finished = default_runs.column("finished_at").and_then(|c| c.datetime().map(|t| t.physical().clone())).context("finished_at")?;
+    let attempt = default_runs.column("attempt").and_then(|c| c.i64().cloned()).context("attempt")?;
+    // Sorted: each workflow's runs follow each other in order of finish.
+    let mut finishes: Vec<Finish<'_>> = Vec::with_capacity(default_runs.height());
+    let mut by_workflow: PlHashMap<(&str, &str), std::ops::Range<usize>> = PlHashMap::new();
+    for i in 0..default_runs.height() {
+        let (Some(f), Some(o)) = (finished.get(i), outcome(conclusion.get(i))) else { continue };
+        let key = (repo.get(i).unwrap_or_default(), workflow.get(i).unwrap_or_default());
+        let at = finishes.len();
+        by_workflow.entry(key).or_insert(at..at).end = at + 1;
+        finishes.push((f, run_id.get(i).unwrap_or_default(), attempt.get(i).unwrap_or(1), o));
+    }
+    let by_workflow: PlHashMap<(&str, &str), &[Finish<'_>]> = by_workflow.into_iter().map(|(k, r)| (k, &finishes[r])).collect();
+    let (h_repo, h_workflow) = (text(health, "repo")?, text(health, "workflow")?);
+    let h_default = health.column("default_branch").and_then(|c| c.bool().cloned()).context("default_branch")?;
+    let h_date = health.column("date").and_then(|c| c.date().map(|d| d.physical().clone())).context("date")?;
+    let (mut red, mut green) = (Vec::with_capacity(health.height()), Vec::with_capacity(health.height()));
+    for i in 0..health.height() {
+        let list = (h_default.get(i) == Some(true))
+            .then(|| by_workflow.get(&(h_repo.get(i).unwrap_or_default(), h_workflow.get(i).unwrap_or_default())).copied())
+            .flatten();
+        let (Some(list), Some(day)) = (list, h_date.get(i)) else {
+            red.push(None);
+            green.push(None);
+            continue;
+        };
+        let (r, g) = red_of_day(crate::timestamp::days_to_date(day), list);
+        red.push(Some(r));
+        green.push(g);
+    }
+    Ok((red, green))
 }
 
-/// The rows of one day.
-pub fn health_of_day(day: NaiveDate, runs: &[Run]) -> Vec<HealthRow> {
+/// The seconds of `day` inside red spells, and the median length of the spells that ended
+/// that day, from a workflow's default-branch runs sorted by finish.
+fn red_of_day(day: NaiveDate, finishes: &[Finish<'_>]) -> (f64, Option<f64>) {
     let day_start = date_to_days(day) as i64 * MICROS_PER_DAY;
     let day_end = day_start + MICROS_PER_DAY;
-    let mut groups: BTreeMap<(&str, &str, bool), Vec<&Run>> = BTreeMap::new();
-    for r in runs {
-        let (Some(finished), Some(_)) = (r.finished_at, outcome(r.conclusion.as_deref())) else { continue };
-        if finished >= day_start && finished < day_end {
-            groups.entry((r.repo.as_str(), r.workflow.as_deref().unwrap_or(""), r.default_branch == Some(true))).or_default().push(r);
-        }
-    }
-    let mut out = Vec::new();
-    for ((repo, workflow, default_branch), of_day) in groups {
-        let count = |o: Outcome| of_day.iter().filter(|r| outcome(r.conclusion.as_deref()) == Some(o)).count() as i64;
-        let mut durations: Vec<f64> = of_day.iter().filter_map(|r| r.duration_s).collect();
-        let (red_seconds, time_to_green_p50) = if default_branch {
-            let spells = red_spells(day, repo, workflow, runs);
-            // A fold from 0, not `sum`: the sum of no f64 is -0.0, which readers print as "-0".
-            let red = spells
-                .iter()
-                .map(|(s, e)| (e.unwrap_or(day_end).min(day_end) - (*s).max(day_start)).max(0) as f64 / 1e6)
-                .fold(0.0, |a, b| a + b);
-            let mut ended: Vec<f64> =
-                spells.iter().filter_map(|(s, e)| e.filter(|e| *e >= day_start && *e < day_end).map(|e| (e - s) as f64 / 1e6)).collect();
-            (Some(red), percentile_cont(&mut ended, 0.5))
-        } else {
-            (None, None)
-        };
-        out.push(HealthRow {
-            date: day,
-            repo: repo.to_string(),
-            workflow: workflow.to_string(),
-            default_branch,
-            runs: of_day.len() as i64,
-            succeeded: count(Outcome::Succeeded),
-            failed: count(Outcome::Failed),
-            cancelled: count(Outcome::Cancelled),
-            durations: [percentile_cont(&mut durations, 0.5), percentile_cont(&mut durations, 0.8), percentile_cont(&mut durations, 0.95)],
-            red_seconds,
-            time_to_green_p50,
-        });
-    }
-    out
+    let spells = red_spells(day, finishes);
+    // A fold from 0, not `sum`: the sum of no f64 is -0.0, which readers print as "-0".
+    let red =
+        spells.iter().map(|(s, e)| (e.unwrap_or(day_end).min(day_end) - (*s).max(day_start)).max(0) as f64 / 1e6).fold(0.0, |a, b| a + b);
+    let mut ended: Vec<f64> =
+        spells.iter().filter_map(|(s, e)| e.filter(|e| *e >= day_start && *e < day_end).map(|e| (e - s) as f64 / 1e6)).collect();
+    (red, percentile_cont(&mut ended, 0.5))
 }
 
-/// The red spells of a repo's workflow on its default branch, as (start, end) with `None` for
-/// one still open, walking the runs that finished in the lookback up to the end of `day` in
-/// order of finish: a failure after a green (or first) state opens one at its finish, the next
-/// success ends it.
-pub fn red_spells(day: NaiveDate, repo: &str, workflow: &str, runs: &[Run]) -> Vec<(i64, Option<i64>)> {
+/// The red spells of a workflow's default branch, as (start, end) with `None` for one still
+/// open, walking the runs that finished in the lookback up to the end of `day` in order of
+/// finish: a failure after a green (or first) state opens one at its finish, the next success
+/// ends it.
+pub fn red_spells(day: NaiveDate, finishes: &[Finish<'_>]) -> Vec<(i64, Option<i64>)> {
     let from = date_to_days(day - Duration::days(RED_LOOKBACK_DAYS)) as i64 * MICROS_PER_DAY;
     let until = (date_to_days(day) as i64 + 1) * MICROS_PER_DAY;
-    let mut mine: Vec<(i64, &str, i64, Outcome)> = runs
-        .iter()
-        .filter(|r| r.repo == repo && r.workflow.as_deref().unwrap_or("") == workflow && r.default_branch == Some(true))
-        .filter_map(|r| Some((r.finished_at?, r.run_id.as_str(), r.attempt, outcome(r.conclusion.as_deref())?)))
-        .filter(|(f, ..)| *f >= from && *f < until)
-        .collect();
-    mine.sort_by(|a, b| (a.0, a.1, a.2).cmp(&(b.0, b.1, b.2)));
+    let start = finishes.partition_point(|f| f.0 < from);
+    let end = finishes.partition_point(|f| f.0 < until);
     let mut spells = Vec::new();
     let mut open: Option<i64> = None;
-    for (finished, _, _, o) in mine {
+    for &(finished, _, _, o) in &finishes[start..end] {
         match (o, open) {
             (Outcome::Failed, None) => open = Some(finished),
             (Outcome::Succeeded, Some(start)) => {
@@ -200,26 +256,6 @@ pub fn red_spells(day: NaiveDate, repo: &str, workflow: &str, runs: &[Run]) -> V
     }
     spells.extend(open.map(|s| (s, None)));
     spells
-}
-
-fn health_frame(rows: &[HealthRow]) -> PolarsResult<DataFrame> {
-    let rate = |r: &HealthRow| (r.runs - r.cancelled > 0).then(|| r.succeeded as f64 / (r.runs - r.cancelled) as f64);
-    DataFrame::new_infer_height(vec![
-        Column::new("repo".into(), rows.iter().map(|r| r.repo.as_str()).collect::<Vec<_>>()),
-        Column::new("workflow".into(), rows.iter().map(|r| r.workflow.as_str()).collect::<Vec<_>>()),
-        Column::new("default_branch".into(), rows.iter().map(|r| r.default_branch).collect::<Vec<_>>()),
-        Column::new("runs".into(), rows.iter().map(|r| r.runs).collect::<Vec<_>>()),
-        Column::new("succeeded".into(), rows.iter().map(|r| r.succeeded).collect::<Vec<_>>()),
-        Column::new("failed".into(), rows.iter().map(|r| r.failed).collect::<Vec<_>>()),
-        Column::new("cancelled".into(), rows.iter().map(|r| r.cancelled).collect::<Vec<_>>()),
-        Column::new("success_rate".into(), rows.iter().map(rate).collect::<Vec<_>>()),
-        Column::new("duration_p50_s".into(), rows.iter().map(|r| r.durations[0]).collect::<Vec<_>>()),
-        Column::new("duration_p80_s".into(), rows.iter().map(|r| r.durations[1]).collect::<Vec<_>>()),
-        Column::new("duration_p95_s".into(), rows.iter().map(|r| r.durations[2]).collect::<Vec<_>>()),
-        Column::new("red_seconds".into(), rows.iter().map(|r| r.red_seconds).collect::<Vec<_>>()),
-        Column::new("time_to_green_p50_s".into(), rows.iter().map(|r| r.time_to_green_p50).collect::<Vec<_>>()),
-        Int32Chunked::from_iter_values("date".into(), rows.iter().map(|r| date_to_days(r.date))).into_date().into_column(),
-    ])
 }
 
 pub(super) struct CiJobDaily;
@@ -242,111 +278,120 @@ impl Summary for CiJobDaily {
         out
     }
 
+    /// Two spans a transaction: each chunk reads a span of days before its own.
     fn days_per_txn(&self) -> usize {
-        7
+        RUN_SPAN_DAYS as usize
     }
 
     fn compute(&self, ctx: &SummaryContext<'_>, days: &[NaiveDate]) -> Result<Option<DataFrame>> {
         let (Some(first), Some(last)) = (days.first().copied(), days.last().copied()) else { return Ok(None) };
-        let jobs = ci_jobs::read(ctx, &span(first - Duration::days(RUN_SPAN_DAYS), last))?;
-        let wanted: BTreeSet<NaiveDate> = days.iter().copied().collect();
-        let rows: Vec<JobRow> = job_rows(&jobs).into_iter().filter(|r| wanted.contains(&r.date)).collect();
-        if rows.is_empty() {
+        let Some(jobs) = ctx.warehouse.read_days(
+            &CI_JOBS,
+            &span(first - Duration::days(RUN_SPAN_DAYS), last),
+            Some(&["source", "repo", "run_id", "sha", "name", "attempt", "job_id", "conclusion", "finished_at", "run_s", "queue_s"]),
+        )?
+        else {
+            return Ok(None);
+        };
+        let jobs = counted(jobs).collect().context("ci_job_daily jobs")?;
+        let flakes = flakes(&jobs, days)?;
+        let daily = jobs
+            .lazy()
+            .filter(super::is_one_of_days(col("date"), days))
+            .group_by([col("date"), col("repo"), col("name").alias("job")])
+            .agg([
+                len().cast(DataType::Int64).alias("runs"),
+                one_of(col("conclusion"), &FAILED).cast(DataType::Int64).sum().alias("failed"),
+                pipeline_daily::percentile_cont(col("run_s"), 0.5).alias("run_p50_s"),
+                pipeline_daily::percentile_cont(col("run_s"), 0.95).alias("run_p95_s"),
+                pipeline_daily::percentile_cont(col("queue_s"), 0.5).alias("queue_p50_s"),
+                pipeline_daily::percentile_cont(col("queue_s"), 0.95).alias("queue_p95_s"),
+            ])
+            .join(
+                flakes.lazy(),
+                [col("date"), col("repo"), col("job")],
+                [col("date"), col("repo"), col("job")],
+                JoinArgs::new(JoinType::Left),
+            )
+            .with_columns([col("flaky_runs").fill_null(lit(0i64)), col("failed_attempt_s").fill_null(lit(0.0))])
+            .with_column((col("flaky_runs").cast(DataType::Float64) / col("runs").cast(DataType::Float64)).alias("flake_rate"))
+            .sort(["date", "repo", "job"], Default::default())
+            .collect()
+            .context("ci_job_daily")?;
+        if daily.height() == 0 {
             return Ok(None);
         }
-        Ok(Some(job_frame(&rows).context("ci_job_daily rows")?))
+        let order: Vec<&str> = CI_JOB_DAILY.columns.iter().map(|c| c.name).chain(["date"]).collect();
+        Ok(Some(daily.select(order).context("ci_job_daily columns")?))
     }
 }
 
-/// One row of `ci_job_daily`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct JobRow {
-    pub date: NaiveDate,
-    pub repo: String,
-    pub job: String,
-    pub runs: i64,
-    pub failed: i64,
-    pub run: [Option<f64>; 2],
-    pub queue: [Option<f64>; 2],
-    pub flaky_runs: i64,
-    pub failed_attempt_s: f64,
+/// Flakes per day, repo and job among counted attempts: per run, sha and job name, the first
+/// pass after a failed attempt, counted on the day it passed (when wanted) with the run time of
+/// the failed attempts before it. Only runs with a failed attempt are looked at.
+fn flakes(jobs: &DataFrame, days: &[NaiveDate]) -> Result<DataFrame> {
+    let run = [col("source"), col("repo"), col("run_id")];
+    let failed_runs =
+        jobs.clone().lazy().filter(one_of(col("conclusion"), &FAILED)).select(run.clone()).unique(None, UniqueKeepStrategy::Any);
+    let mut attempts = jobs
+        .clone()
+        .lazy()
+        .join(failed_runs, run.clone(), run, JoinArgs::new(JoinType::Semi))
+        .sort(["source", "repo", "run_id", "sha", "name", "attempt", "finished_at", "job_id"], Default::default())
+        .collect()
+        .context("ci_job_daily flakes")?;
+    attempts.rechunk_mut();
+    let text = |name: &str| attempts.column(name).and_then(|c| c.str().cloned()).context(format!("ci_job_daily {name}"));
+    let (source, repo, run_id, sha, name, conclusion) =
+        (text("source")?, text("repo")?, text("run_id")?, text("sha")?, text("name")?, text("conclusion")?);
+    let run_s = attempts.column("run_s").and_then(|c| c.f64().cloned()).context("run_s")?;
+    let date = attempts.column("date").and_then(|c| c.date().map(|d| d.physical().clone())).context("date")?;
+    let wanted: BTreeSet<i32> = days.iter().map(|d| date_to_days(*d)).collect();
+    let mut found: BTreeMap<(i32, &str, &str), (i64, f64)> = BTreeMap::new();
+    // Sorted: the attempts of one job in one run and sha follow each other, in attempt order.
+    let mut previous: Option<SameRun<'_>> = None;
+    let (mut failed_s, mut failed_any, mut done) = (0.0, false, false);
+    for i in 0..attempts.height() {
+        let key = (
+            source.get(i).unwrap_or_default(),
+            repo.get(i).unwrap_or_default(),
+            run_id.get(i).unwrap_or_default(),
+            sha.get(i),
+            name.get(i).unwrap_or_default(),
+        );
+        if previous != Some(key) {
+            previous = Some(key);
+            (failed_s, failed_any, done) = (0.0, false, false);
+        }
+        if done {
+            continue;
+        }
+        match outcome(conclusion.get(i)) {
+            Some(Outcome::Failed) => {
+                failed_any = true;
+                failed_s += run_s.get(i).unwrap_or(0.0);
+            }
+            Some(Outcome::Succeeded) => {
+                done = true;
+                let day = date.get(i).unwrap_or_default();
+                if failed_any && wanted.contains(&day) {
+                    let entry = found.entry((day, key.1, key.4)).or_default();
+                    entry.0 += 1;
+                    entry.1 += failed_s;
+                }
+            }
+            _ => {}
+        }
+    }
+    DataFrame::new_infer_height(vec![
+        Int32Chunked::from_iter_values("date".into(), found.keys().map(|k| k.0)).into_date().into_column(),
+        Column::new("repo".into(), found.keys().map(|k| k.1).collect::<Vec<_>>()),
+        Column::new("job".into(), found.keys().map(|k| k.2).collect::<Vec<_>>()),
+        Column::new("flaky_runs".into(), found.values().map(|v| v.0).collect::<Vec<_>>()),
+        Column::new("failed_attempt_s".into(), found.values().map(|v| v.1).collect::<Vec<_>>()),
+    ])
+    .context("ci_job_daily flakes")
 }
 
 /// The attempts of one job in one run: source, repo, run, sha, job name.
 type SameRun<'a> = (&'a str, &'a str, &'a str, Option<&'a str>, &'a str);
-
-/// The rows of every day the attempts finished on.
-pub fn job_rows(jobs: &[Job]) -> Vec<JobRow> {
-    let counted: Vec<&Job> = jobs.iter().filter(|j| j.finished_at.is_some() && outcome(j.conclusion.as_deref()).is_some()).collect();
-    // Flakes: per run, sha and job name, the first pass after a failed attempt; counted on the
-    // day it passed with the run time of the failed attempts before it.
-    let mut attempts: BTreeMap<SameRun<'_>, Vec<&Job>> = BTreeMap::new();
-    for j in &counted {
-        attempts.entry((j.source.as_str(), j.repo.as_str(), j.run_id.as_str(), j.sha.as_deref(), j.name.as_str())).or_default().push(j);
-    }
-    let mut flakes: BTreeMap<(NaiveDate, &str, &str), (i64, f64)> = BTreeMap::new();
-    for list in attempts.values_mut() {
-        list.sort_by_key(|j| (j.attempt, j.finished_at, j.job_id.clone()));
-        let mut failed_s = 0.0;
-        let mut failed_any = false;
-        for j in list.iter() {
-            match outcome(j.conclusion.as_deref()) {
-                Some(Outcome::Failed) => {
-                    failed_any = true;
-                    failed_s += j.run_s.unwrap_or(0.0);
-                }
-                Some(Outcome::Succeeded) if failed_any => {
-                    let entry = flakes.entry((j.date(), j.repo.as_str(), j.name.as_str())).or_default();
-                    entry.0 += 1;
-                    entry.1 += failed_s;
-                    break;
-                }
-                Some(Outcome::Succeeded) => break,
-                _ => {}
-            }
-        }
-    }
-    let mut groups: BTreeMap<(NaiveDate, &str, &str), Vec<&Job>> = BTreeMap::new();
-    for j in &counted {
-        groups.entry((j.date(), j.repo.as_str(), j.name.as_str())).or_default().push(j);
-    }
-    groups
-        .into_iter()
-        .map(|((date, repo, job), of_day)| {
-            let mut run: Vec<f64> = of_day.iter().filter_map(|j| j.run_s).collect();
-            let mut queue: Vec<f64> = of_day.iter().filter_map(|j| j.queue_s).collect();
-            let (flaky_runs, failed_attempt_s) = flakes.get(&(date, repo, job)).copied().unwrap_or_default();
-            JobRow {
-                date,
-                repo: repo.to_string(),
-                job: job.to_string(),
-                runs: of_day.len() as i64,
-                failed: of_day.iter().filter(|j| outcome(j.conclusion.as_deref()) == Some(Outcome::Failed)).count() as i64,
-                run: [percentile_cont(&mut run, 0.5), percentile_cont(&mut run, 0.95)],
-                queue: [percentile_cont(&mut queue, 0.5), percentile_cont(&mut queue, 0.95)],
-                flaky_runs,
-                failed_attempt_s,
-            }
-        })
-        .collect()
-}
-
-fn job_frame(rows: &[JobRow]) -> PolarsResult<DataFrame> {
-    DataFrame::new_infer_height(vec![
-        Column::new("repo".into(), rows.iter().map(|r| r.repo.as_str()).collect::<Vec<_>>()),
-        Column::new("job".into(), rows.iter().map(|r| r.job.as_str()).collect::<Vec<_>>()),
-        Column::new("runs".into(), rows.iter().map(|r| r.runs).collect::<Vec<_>>()),
-        Column::new("failed".into(), rows.iter().map(|r| r.failed).collect::<Vec<_>>()),
-        Column::new("run_p50_s".into(), rows.iter().map(|r| r.run[0]).collect::<Vec<_>>()),
-        Column::new("run_p95_s".into(), rows.iter().map(|r| r.run[1]).collect::<Vec<_>>()),
-        Column::new("queue_p50_s".into(), rows.iter().map(|r| r.queue[0]).collect::<Vec<_>>()),
-        Column::new("queue_p95_s".into(), rows.iter().map(|r| r.queue[1]).collect::<Vec<_>>()),
-        Column::new("flaky_runs".into(), rows.iter().map(|r| r.flaky_runs).collect::<Vec<_>>()),
-        Column::new(
-            "flake_rate".into(),
-            rows.iter().map(|r| (r.runs > 0).then(|| r.flaky_runs as f64 / r.runs as f64)).collect::<Vec<_>>(),
-        ),
-        Column::new("failed_attempt_s".into(), rows.iter().map(|r| r.failed_attempt_s).collect::<Vec<_>>()),
-        Int32Chunked::from_iter_values("date".into(), rows.iter().map(|r| date_to_days(r.date))).into_date().into_column(),
-    ])
-}

@@ -8,10 +8,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{Duration, NaiveDate};
 use polars::prelude::*;
 
-use super::ci_runs::{conclusion_of, seconds, within_span, RUN_SPAN_DAYS};
+use super::ci_collector;
+use super::ci_runs::{conclusion_of, seconds, stack, within_span, RUN_SPAN_DAYS};
 use super::webhook_facts::{self, days_in_reach, span, text, time, Stored};
 use super::{Summary, SummaryContext};
 use crate::error::{PolarsContext, Result};
+use crate::sources::pipelines::{PIPELINES, PIPELINE_FAILED_JOBS, PIPELINE_JOBS};
 use crate::sources::webhooks::CI_EVENTS;
 use crate::timestamp::{date_of_micros, date_to_days};
 use crate::warehouse::{columns, timestamp_column, Manifest, TableDef, TableKind};
@@ -20,19 +22,19 @@ pub static CI_JOBS: TableDef = TableDef {
     name: "ci_jobs",
     dir: "ci_jobs",
     kind: TableKind::Summary,
-    doc: "One row per source, repo, job_id (one per attempt): GitHub workflow jobs, GitLab jobs; folded from their deliveries by their own times; partitioned by the UTC day the attempt finished, else was created.",
+    doc: "One row per source, repo, job_id (one per attempt): GitHub workflow jobs, GitLab jobs, folded from their deliveries by their own times; the collector's jobs (passed) and jobs_failed (failed) with [sources.pipelines] ci_health = true; partitioned by the UTC day the attempt finished, else was created.",
     columns: columns![
-        "source" "VARCHAR" "github or gitlab",
+        "source" "VARCHAR" "github, gitlab or pipelines (the collector)",
         "repo" "VARCHAR" "owner/name (GitLab's path_with_namespace)",
-        "job_id" "VARCHAR" "the job attempt's id",
+        "job_id" "VARCHAR" "the job attempt's id (the collector: <pipeline_id>:jobs[i] or <pipeline_id>:jobs_failed[i])",
         "run_id" "VARCHAR" "its workflow run or pipeline",
-        "attempt" "BIGINT" "GitHub: the run attempt it belongs to; GitLab: its place among the jobs of that name in the pipeline (a retry is the next)",
+        "attempt" "BIGINT" "GitHub: the run attempt it belongs to; GitLab: its place among the jobs of that name in the pipeline (a retry is the next); the collector: failed attempts of the name first, in the order sent",
         "name" "VARCHAR" "job name",
         "sha" "VARCHAR" "head commit",
         "conclusion" "VARCHAR" "success, failure, cancelled, skipped, ... (GitLab failed written failure, canceled cancelled); NULL while running",
         "created_at" "TIMESTAMP" "when the job was queued, UTC",
         "started_at" "TIMESTAMP" "when a runner started it, UTC",
-        "finished_at" "TIMESTAMP" "when it finished, UTC",
+        "finished_at" "TIMESTAMP" "when it finished, UTC (the collector's failed attempts without times: when the job's next attempt started, else the pipeline finished)",
         "run_s" "DOUBLE" "finished_at - started_at (GitLab: build_duration as sent)",
         "queue_s" "DOUBLE" "started_at - created_at (GitLab: build_queued_duration as sent)",
         "runner" "VARCHAR" "the runner's name",
@@ -73,20 +75,24 @@ impl Summary for CiJobs {
     }
 
     fn inputs(&self) -> &'static [&'static TableDef] {
-        static INPUTS: [&TableDef; 1] = [&CI_EVENTS];
+        static INPUTS: [&TableDef; 4] = [&CI_EVENTS, &PIPELINES, &PIPELINE_JOBS, &PIPELINE_FAILED_JOBS];
         &INPUTS
     }
 
     /// A delivery reaches its job's day within the span, and (through the attempt numbers of a
     /// pipeline's jobs) the pipeline's other jobs.
-    fn affected_days(&self, _input: &TableDef, days: &BTreeSet<NaiveDate>, manifest: &Manifest) -> BTreeSet<NaiveDate> {
+    fn affected_days(&self, input: &TableDef, days: &BTreeSet<NaiveDate>, manifest: &Manifest) -> BTreeSet<NaiveDate> {
+        if ci_collector::is_input(input) {
+            return ci_collector::affected_days(days);
+        }
         let mut out = days.clone();
         out.extend(days_in_reach(manifest, &[&CI_JOBS], days, 2 * RUN_SPAN_DAYS, 2 * RUN_SPAN_DAYS));
         out
     }
 
+    /// Two spans a transaction: each chunk reads a span of days before its own.
     fn days_per_txn(&self) -> usize {
-        7
+        RUN_SPAN_DAYS as usize
     }
 
     fn compute(&self, ctx: &SummaryContext<'_>, days: &[NaiveDate]) -> Result<Option<DataFrame>> {
@@ -98,10 +104,9 @@ impl Summary for CiJobs {
         )?;
         let wanted: BTreeSet<NaiveDate> = days.iter().copied().collect();
         let jobs: Vec<Job> = fold(&events).into_iter().filter(|j| wanted.contains(&j.date())).collect();
-        if jobs.is_empty() {
-            return Ok(None);
-        }
-        Ok(Some(frame(&jobs).context("ci_jobs rows")?))
+        let webhooks = if jobs.is_empty() { None } else { Some(frame(&jobs).context("ci_jobs rows")?) };
+        let collector = if ctx.settings.collector_ci_health { ci_collector::jobs(ctx, days)? } else { None };
+        stack(webhooks, collector)
     }
 }
 
@@ -216,36 +221,4 @@ fn frame(rows: &[Job]) -> PolarsResult<DataFrame> {
         Column::new("runner".into(), rows.iter().map(|r| r.runner.as_deref()).collect::<Vec<_>>()),
         Int32Chunked::from_iter_values("date".into(), rows.iter().map(|r| date_to_days(r.date()))).into_date().into_column(),
     ])
-}
-
-/// Job attempts stored on `days`.
-pub fn read(ctx: &SummaryContext<'_>, days: &[NaiveDate]) -> Result<Vec<Job>> {
-    let Some(df) = ctx.warehouse.read_days(&CI_JOBS, days, None)? else { return Ok(Vec::new()) };
-    let s = |name: &str| df.column(name).and_then(|c| c.str().cloned()).context(format!("ci_jobs {name}"));
-    let t = |name: &str| df.column(name).and_then(|c| c.datetime().cloned()).context(format!("ci_jobs {name}"));
-    let f = |name: &str| df.column(name).and_then(|c| c.f64().cloned()).context(format!("ci_jobs {name}"));
-    let (source, repo, job_id, run_id, name, sha, conclusion, runner) =
-        (s("source")?, s("repo")?, s("job_id")?, s("run_id")?, s("name")?, s("sha")?, s("conclusion")?, s("runner")?);
-    let (created, started, finished) = (t("created_at")?, t("started_at")?, t("finished_at")?);
-    let (run, queue) = (f("run_s")?, f("queue_s")?);
-    let attempt = df.column("attempt").and_then(|c| c.i64().cloned()).context("ci_jobs attempt")?;
-    Ok((0..df.height())
-        .map(|i| Job {
-            source: source.get(i).unwrap_or_default().to_string(),
-            repo: repo.get(i).unwrap_or_default().to_string(),
-            job_id: job_id.get(i).unwrap_or_default().to_string(),
-            run_id: run_id.get(i).unwrap_or_default().to_string(),
-            attempt: attempt.get(i).unwrap_or(1),
-            name: name.get(i).unwrap_or_default().to_string(),
-            sha: sha.get(i).map(str::to_string),
-            conclusion: conclusion.get(i).map(str::to_string),
-            created_at: created.physical().get(i),
-            started_at: started.physical().get(i),
-            finished_at: finished.physical().get(i),
-            run_s: run.get(i),
-            queue_s: queue.get(i),
-            runner: runner.get(i).map(str::to_string),
-            at: finished.physical().get(i).or(created.physical().get(i)).unwrap_or_default(),
-        })
-        .collect())
 }

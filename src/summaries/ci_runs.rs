@@ -1,16 +1,18 @@
 //! `ci_runs`: one row per run attempt of the webhook CI sources (METRICS.md, CI health):
 //! GitHub `workflow_run` (id, `run_attempt`), GitLab pipelines (each retry after a failure a new
 //! attempt under the same id), folded from their status deliveries by the payloads' own times.
-//! The collector's pipelines (one attempt each, nothing to fold) stay in `pipelines`.
+//! The collector's pipelines (one attempt each, nothing to fold) join them from [`ci_collector`].
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{Duration, NaiveDate};
 use polars::prelude::*;
 
+use super::ci_collector;
 use super::webhook_facts::{self, days_in_reach, span, text, time, Stored};
 use super::{Summary, SummaryContext};
 use crate::error::{PolarsContext, Result};
+use crate::sources::pipelines::{PIPELINES, PIPELINE_FAILED_JOBS, PIPELINE_JOBS};
 use crate::sources::webhooks::CI_EVENTS;
 use crate::timestamp::{date_of_micros, date_to_days};
 use crate::warehouse::{columns, timestamp_column, Manifest, TableDef, TableKind};
@@ -23,21 +25,21 @@ pub static CI_RUNS: TableDef = TableDef {
     name: "ci_runs",
     dir: "ci_runs",
     kind: TableKind::Summary,
-    doc: "One row per source, repo, run_id, attempt: GitHub workflow runs, GitLab pipelines (a retry after a failure is a new attempt); folded from their deliveries by their own times; partitioned by the UTC day the attempt finished, else was created.",
+    doc: "One row per source, repo, run_id, attempt: GitHub workflow runs, GitLab pipelines (a retry after a failure is a new attempt), folded from their deliveries by their own times; the collector's pipelines with [sources.pipelines] ci_health = true (one attempt each); partitioned by the UTC day the attempt finished, else was created.",
     columns: columns![
-        "source" "VARCHAR" "github or gitlab",
+        "source" "VARCHAR" "github, gitlab or pipelines (the collector)",
         "repo" "VARCHAR" "owner/name (GitLab's path_with_namespace)",
         "run_id" "VARCHAR" "workflow run id, pipeline id",
         "attempt" "BIGINT" "GitHub run_attempt; GitLab: 1, then one more for each run after a finished one",
-        "workflow" "VARCHAR" "GitHub workflow name; GitLab pipeline name (else pipeline)",
+        "workflow" "VARCHAR" "GitHub workflow name; GitLab pipeline name (else pipeline); the collector: pipeline",
         "branch" "VARCHAR" "head branch or ref",
         "default_branch" "BOOLEAN" "the branch is the repository's default branch",
         "sha" "VARCHAR" "head commit",
         "conclusion" "VARCHAR" "success, failure, cancelled, skipped, timed_out, startup_failure, action_required, neutral or stale (GitLab failed written failure, canceled cancelled); NULL while running",
         "created_at" "TIMESTAMP" "when the run was created (a re-run keeps it), UTC",
-        "started_at" "TIMESTAMP" "when this attempt started, UTC (GitLab: finished - duration)",
-        "finished_at" "TIMESTAMP" "when this attempt finished, UTC (GitHub: updated_at of the completed run)",
-        "duration_s" "DOUBLE" "finished_at - started_at (GitLab: duration as sent)",
+        "started_at" "TIMESTAMP" "when this attempt started, UTC (GitLab: finished - duration; the collector: created_at)",
+        "finished_at" "TIMESTAMP" "when this attempt finished, UTC (GitHub: updated_at of the completed run; the collector: created_at + duration, NULL past a day)",
+        "duration_s" "DOUBLE" "finished_at - started_at (GitLab and the collector: duration as sent)",
         "queue_s" "DOUBLE" "first attempts: started_at - created_at (GitLab: queued_duration as sent); NULL for re-runs (created_at is the first attempt's)",
     ],
 };
@@ -77,19 +79,23 @@ impl Summary for CiRuns {
     }
 
     fn inputs(&self) -> &'static [&'static TableDef] {
-        static INPUTS: [&TableDef; 1] = [&CI_EVENTS];
+        static INPUTS: [&TableDef; 4] = [&CI_EVENTS, &PIPELINES, &PIPELINE_JOBS, &PIPELINE_FAILED_JOBS];
         &INPUTS
     }
 
     /// A delivery reaches its run's day within the span either way.
-    fn affected_days(&self, _input: &TableDef, days: &BTreeSet<NaiveDate>, manifest: &Manifest) -> BTreeSet<NaiveDate> {
+    fn affected_days(&self, input: &TableDef, days: &BTreeSet<NaiveDate>, manifest: &Manifest) -> BTreeSet<NaiveDate> {
+        if ci_collector::is_input(input) {
+            return ci_collector::affected_days(days);
+        }
         let mut out = days.clone();
         out.extend(days_in_reach(manifest, &[&CI_RUNS], days, RUN_SPAN_DAYS, RUN_SPAN_DAYS));
         out
     }
 
+    /// Two spans a transaction: each chunk reads a span of days before its own.
     fn days_per_txn(&self) -> usize {
-        7
+        RUN_SPAN_DAYS as usize
     }
 
     fn compute(&self, ctx: &SummaryContext<'_>, days: &[NaiveDate]) -> Result<Option<DataFrame>> {
@@ -101,10 +107,9 @@ impl Summary for CiRuns {
         )?;
         let wanted: BTreeSet<NaiveDate> = days.iter().copied().collect();
         let runs: Vec<Run> = fold(&events).into_iter().filter(|r| wanted.contains(&r.date())).collect();
-        if runs.is_empty() {
-            return Ok(None);
-        }
-        Ok(Some(frame(&runs).context("ci_runs rows")?))
+        let webhooks = if runs.is_empty() { None } else { Some(frame(&runs).context("ci_runs rows")?) };
+        let collector = if ctx.settings.collector_ci_health { ci_collector::runs(ctx, days)? } else { None };
+        stack(webhooks, collector)
     }
 }
 
@@ -242,6 +247,17 @@ pub fn fold(events: &[Stored]) -> Vec<Run> {
     out
 }
 
+/// The rows of two sources of one table, either of which may be missing.
+pub(super) fn stack(a: Option<DataFrame>, b: Option<DataFrame>) -> Result<Option<DataFrame>> {
+    Ok(match (a, b) {
+        (Some(mut a), Some(b)) => {
+            a.vstack_mut_owned(b).context("stack ci rows")?;
+            Some(a)
+        }
+        (a, b) => a.or(b),
+    })
+}
+
 /// Deliveries (sorted by time) up to the span after the first: what every chunk of days that
 /// reads the run (or job) folds alike.
 pub(super) fn within_span(deliveries: &mut Vec<&Stored>) {
@@ -273,37 +289,4 @@ fn frame(rows: &[Run]) -> PolarsResult<DataFrame> {
         Column::new("queue_s".into(), rows.iter().map(|r| r.queue_s).collect::<Vec<_>>()),
         Int32Chunked::from_iter_values("date".into(), rows.iter().map(|r| date_to_days(r.date()))).into_date().into_column(),
     ])
-}
-
-/// Runs stored on `days`.
-pub fn read(ctx: &SummaryContext<'_>, days: &[NaiveDate]) -> Result<Vec<Run>> {
-    let Some(df) = ctx.warehouse.read_days(&CI_RUNS, days, None)? else { return Ok(Vec::new()) };
-    let s = |name: &str| df.column(name).and_then(|c| c.str().cloned()).context(format!("ci_runs {name}"));
-    let t = |name: &str| df.column(name).and_then(|c| c.datetime().cloned()).context(format!("ci_runs {name}"));
-    let f = |name: &str| df.column(name).and_then(|c| c.f64().cloned()).context(format!("ci_runs {name}"));
-    let (source, repo, run_id, workflow, branch, sha, conclusion) =
-        (s("source")?, s("repo")?, s("run_id")?, s("workflow")?, s("branch")?, s("sha")?, s("conclusion")?);
-    let (created, started, finished) = (t("created_at")?, t("started_at")?, t("finished_at")?);
-    let (duration, queue) = (f("duration_s")?, f("queue_s")?);
-    let attempt = df.column("attempt").and_then(|c| c.i64().cloned()).context("ci_runs attempt")?;
-    let default = df.column("default_branch").and_then(|c| c.bool().cloned()).context("ci_runs default_branch")?;
-    Ok((0..df.height())
-        .map(|i| Run {
-            source: source.get(i).unwrap_or_default().to_string(),
-            repo: repo.get(i).unwrap_or_default().to_string(),
-            run_id: run_id.get(i).unwrap_or_default().to_string(),
-            attempt: attempt.get(i).unwrap_or(1),
-            workflow: workflow.get(i).map(str::to_string),
-            branch: branch.get(i).map(str::to_string),
-            default_branch: default.get(i),
-            sha: sha.get(i).map(str::to_string),
-            conclusion: conclusion.get(i).map(str::to_string),
-            created_at: created.physical().get(i),
-            started_at: started.physical().get(i),
-            finished_at: finished.physical().get(i),
-            duration_s: duration.get(i),
-            queue_s: queue.get(i),
-            at: finished.physical().get(i).or(created.physical().get(i)).unwrap_or_default(),
-        })
-        .collect())
 }

@@ -2,6 +2,7 @@
 //! days from the fact tables, so a late record re-summarises exactly the days it touches.
 
 mod changes;
+mod ci_collector;
 mod ci_health_daily;
 mod ci_jobs;
 mod ci_runs;
@@ -119,6 +120,12 @@ pub fn by_table(name: &str) -> Option<&'static dyn Summary> {
 pub(crate) fn partition_days_within(manifest: &Manifest, table: &TableDef, days: &BTreeSet<NaiveDate>, reach: i64) -> BTreeSet<NaiveDate> {
     let Some(partitions) = manifest.tables.get(table.name) else { return BTreeSet::new() };
     days.iter().flat_map(|d| partitions.range(*d..=*d + chrono::Duration::days(reach)).map(|(day, _)| *day)).collect()
+}
+
+/// Whether the dates of `e` are among `days`.
+pub(crate) fn is_one_of_days(e: Expr, days: &[NaiveDate]) -> Expr {
+    let days = Int32Chunked::from_iter_values("".into(), days.iter().map(|d| crate::timestamp::date_to_days(*d))).into_date().into_series();
+    e.is_in(lit(days).implode(false), false)
 }
 
 /// Split a computed summary into one frame per day (without the `date` column).

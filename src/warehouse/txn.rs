@@ -114,22 +114,42 @@ impl Txn {
     /// leave the table with this commit and stay for readers of older versions until vacuumed.
     /// Returns whether the partition changed.
     pub fn replace_partition(&mut self, table: &TableDef, day: NaiveDate, df: Option<DataFrame>) -> Result<bool> {
-        let encoded = match df {
-            Some(mut df) if df.height() > 0 => {
-                let bytes = write_parquet(&mut df).context(format!("encode {}", table.name))?;
-                Some((df.height() as u64, bytes))
+        let changed = self.replace_partitions(table, vec![(day, df)])?;
+        Ok(!changed.is_empty())
+    }
+
+    /// [`Txn::replace_partition`] for several days, encoded in parallel; returns the days that
+    /// changed.
+    pub fn replace_partitions(&mut self, table: &TableDef, days: Vec<(NaiveDate, Option<DataFrame>)>) -> Result<BTreeSet<NaiveDate>> {
+        let encoded: Vec<(NaiveDate, Option<(u64, Bytes)>)> = days
+            .into_par_iter()
+            .map(|(day, df)| match df {
+                Some(mut df) if df.height() > 0 => {
+                    let bytes = write_parquet(&mut df).context(format!("encode {}", table.name))?;
+                    Ok((day, Some((df.height() as u64, bytes))))
+                }
+                _ => Ok((day, None)),
+            })
+            .collect::<Result<_>>()?;
+        let mut changed = BTreeSet::new();
+        for (day, encoded) in encoded {
+            if self.replace_encoded(table, day, encoded) {
+                changed.insert(day);
             }
-            _ => None,
-        };
+        }
+        Ok(changed)
+    }
+
+    fn replace_encoded(&mut self, table: &TableDef, day: NaiveDate, encoded: Option<(u64, Bytes)>) -> bool {
         let old = self.manifest.tables.get(table.name).and_then(|p| p.get(&day)).cloned().unwrap_or_default();
         if let (Some((_, bytes)), [only]) = (&encoded, old.as_slice()) {
             if only.hash == Some(content_hash(bytes)) {
                 // Recomputed to the same bytes: leave the file alone.
-                return Ok(false);
+                return false;
             }
         }
         if encoded.is_none() && old.is_empty() {
-            return Ok(false);
+            return false;
         }
         for file in &old {
             self.remove_object(table.file_key(day, &file.file), file.bytes);
@@ -146,7 +166,7 @@ impl Txn {
         if parts.is_empty() {
             self.manifest.tables.remove(table.name);
         }
-        Ok(true)
+        true
     }
 
     /// Replace one file of a partition by the rows of `df` (without a `date` column), in a new

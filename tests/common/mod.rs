@@ -19,6 +19,13 @@ impl Lake {
         Lake { dir: tempfile::tempdir().expect("temp dir") }
     }
 
+    /// A lake whose `pipelake.toml` (read from the directory the binary runs in) is `config`.
+    pub fn with_config(config: &str) -> Self {
+        let lake = Lake::new();
+        std::fs::write(lake.dir.path().join("pipelake.toml"), config).unwrap();
+        lake
+    }
+
     pub fn raw(&self) -> PathBuf {
         self.dir.path().join("raw")
     }
@@ -119,6 +126,9 @@ pub fn landed_day_by_day(whole: &Lake, newest_first: bool) -> Lake {
         days.reverse();
     }
     let nightly = Lake::new();
+    if let Ok(config) = std::fs::read(whole.dir.path().join("pipelake.toml")) {
+        std::fs::write(nightly.dir.path().join("pipelake.toml"), config).unwrap();
+    }
     for day in days {
         for file in files.iter().filter(|f| f.split('/').nth(1) == Some(day)) {
             nightly.put(file, std::fs::read(whole.raw().join(file)).unwrap());

@@ -33,7 +33,7 @@ SELECT build_name, count(*) AS builds, sum(seconds) AS seconds FROM pipeline_bui
 ----
 build_name,builds,seconds
 build-e2e,602,130638
-build-unit,78,4227
+build-unit,69,3805
 
 # p50/p95 of time to e2e and e2e time, default branch, busiest projects
 SELECT date, project, pipelines, to_e2e_p50, to_e2e_p95, e2e_p50, e2e_p95, round(restart_rate, 4) AS restart_rate FROM pipeline_daily WHERE default_branch ORDER BY pipelines DESC, date, project LIMIT 8
@@ -59,3 +59,44 @@ SELECT min(created_at) AS first, max(created_at) AS last FROM pipelines
 ----
 first,last
 2026-09-30 17:16:15.113,2026-10-04 03:45:31.364
+
+# the collector's jobs_failed kept by name: failed attempts per job, and whether the job passed later in its pipeline
+SELECT f.name, count(*) AS failed_attempts, count(f.started_at) AS with_times, count(*) FILTER (WHERE j.pipeline_id IS NOT NULL) AS passed_later FROM pipeline_failed_jobs f LEFT JOIN (SELECT DISTINCT pipeline_id, name FROM pipeline_jobs) j USING (pipeline_id, name) GROUP BY ALL ORDER BY ALL
+----
+name,failed_attempts,with_times,passed_later
+e2e,1,0,1
+e2e-0,81,29,81
+e2e-1,3,0,0
+e2e-3,2,1,0
+
+# the collector's pipelines as CI runs: one attempt each, failed when a failed job never passed
+SELECT source, workflow, default_branch, conclusion, count(*) AS runs, count(finished_at) AS finished, min(attempt) AS min_attempt, max(attempt) AS max_attempt FROM ci_runs WHERE source = 'pipelines' GROUP BY ALL ORDER BY ALL
+----
+source,workflow,default_branch,conclusion,runs,finished,min_attempt,max_attempt
+pipelines,pipeline,false,failure,4,4,1,1
+pipelines,pipeline,false,success,355,355,1,1
+pipelines,pipeline,true,failure,1,1,1,1
+pipelines,pipeline,true,success,243,243,1,1
+
+# CI health of the collector's default branches, the reddest days first
+SELECT date, repo, runs, succeeded, failed, success_rate, red_seconds, time_to_green_p50_s FROM ci_health_daily WHERE workflow = 'pipeline' AND default_branch AND repo LIKE 'group%' ORDER BY red_seconds DESC, date, repo LIMIT 8
+----
+date,repo,runs,succeeded,failed,success_rate,red_seconds,time_to_green_p50_s
+2026-10-02,group6/service-19,3,2,1,0.6666666666666666,5199.68,5199.68
+2026-09-30,group0/service-12,1,1,0,1,0,
+2026-09-30,group0/service-14,1,1,0,1,0,
+2026-09-30,group1/service-11,1,1,0,1,0,
+2026-09-30,group2/service-2,1,1,0,1,0,
+2026-09-30,group2/service-22,1,1,0,1,0,
+2026-09-30,group3/service-14,1,1,0,1,0,
+2026-09-30,group3/service-19,1,1,0,1,0,
+
+# the collector's flaky jobs: a failed attempt, then a pass in the same pipeline
+SELECT job, sum(runs) AS runs, sum(failed) AS failed, sum(flaky_runs) AS flaky_runs, round(sum(failed_attempt_s)) AS failed_attempt_s FROM ci_job_daily WHERE repo LIKE 'group%' OR repo = 'test/project' GROUP BY ALL ORDER BY ALL
+----
+job,runs,failed,flaky_runs,failed_attempt_s
+e2e,3,1,1,30
+e2e-0,681,81,66,9088
+e2e-1,465,3,0,0
+e2e-2,316,0,0,0
+e2e-3,160,2,0,0

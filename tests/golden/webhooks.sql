@@ -74,7 +74,7 @@ report_year,metric,value,class
 2025,rework_rate,0.0072992700729927005,
 
 # CI health of the default branch per repository and day
-SELECT date, repo, workflow, runs, succeeded, failed, cancelled, success_rate, duration_p50_s, red_seconds, time_to_green_p50_s FROM ci_health_daily WHERE default_branch ORDER BY ALL
+SELECT date, repo, workflow, runs, succeeded, failed, cancelled, success_rate, duration_p50_s, red_seconds, time_to_green_p50_s FROM ci_health_daily WHERE default_branch AND repo LIKE 'acme/%' ORDER BY ALL
 ----
 date,repo,workflow,runs,succeeded,failed,cancelled,success_rate,duration_p50_s,red_seconds,time_to_green_p50_s
 2026-10-01,acme/api,CI,3,1,0,2,1,331,0,
@@ -91,7 +91,7 @@ date,repo,workflow,runs,succeeded,failed,cancelled,success_rate,duration_p50_s,r
 2026-10-04,acme/platform/billing,pipeline,1,1,0,0,1,538,868,1274
 
 # flaky jobs: failed, then passed in the same run and sha
-SELECT date, repo, job, runs, failed, flaky_runs, flake_rate, failed_attempt_s FROM ci_job_daily WHERE flaky_runs > 0 ORDER BY ALL
+SELECT date, repo, job, runs, failed, flaky_runs, flake_rate, failed_attempt_s FROM ci_job_daily WHERE flaky_runs > 0 AND repo LIKE 'acme/%' ORDER BY ALL
 ----
 date,repo,job,runs,failed,flaky_runs,flake_rate,failed_attempt_s
 2026-10-01,acme/platform/billing,lint,6,4,2,0.3333333333333333,240

@@ -1,4 +1,4 @@
-//! Column builders for one chunk of decoded payloads, turned into the three fact frames once
+//! Column builders for one chunk of decoded payloads, turned into the four fact frames once
 //! the dedup pass has decided which rows to keep.
 
 use polars::prelude::*;
@@ -34,6 +34,11 @@ pub(super) struct ChunkColumns {
     build_parent: Vec<u32>,
     build_name: StringChunkedBuilder,
     build_seconds: Vec<Option<i64>>,
+    failed_parent: Vec<u32>,
+    failed_name: StringChunkedBuilder,
+    failed_started_at: Vec<Option<i64>>,
+    failed_finished_at: Vec<Option<i64>>,
+    failed_duration: Vec<Option<i64>>,
     pub rejects: Vec<Reject>,
     /// Rejects this chunk keeps, of [`Reject::MAX_KEPT_PER_OBJECT`]; the rest it counts.
     pub budget: RejectBudget,
@@ -44,6 +49,7 @@ pub(super) struct ChunkFrames {
     pub pipelines: DataFrame,
     pub jobs: DataFrame,
     pub builds: DataFrame,
+    pub failed_jobs: DataFrame,
 }
 
 impl ChunkColumns {
@@ -74,6 +80,11 @@ impl ChunkColumns {
             build_parent: Vec::with_capacity(capacity),
             build_name: StringChunkedBuilder::new("build_name".into(), capacity),
             build_seconds: Vec::with_capacity(capacity),
+            failed_parent: Vec::new(),
+            failed_name: StringChunkedBuilder::new("name".into(), capacity / 8),
+            failed_started_at: Vec::new(),
+            failed_finished_at: Vec::new(),
+            failed_duration: Vec::new(),
             rejects: Vec::new(),
             budget: RejectBudget::new(Reject::MAX_KEPT_PER_OBJECT),
         }
@@ -108,6 +119,13 @@ impl ChunkColumns {
             self.build_parent.push(row);
             self.build_name.append_value(&*name);
             self.build_seconds.push(seconds);
+        }
+        for job in p.failed {
+            self.failed_parent.push(row);
+            self.failed_name.append_option(job.name.as_deref());
+            self.failed_started_at.push(job.started_at);
+            self.failed_finished_at.push(job.finished_at);
+            self.failed_duration.push(job.duration);
         }
     }
 
@@ -164,7 +182,19 @@ impl ChunkColumns {
             &|| parent_keep(&self.build_parent),
         )?;
 
-        Ok(ChunkFrames { pipelines, jobs, builds })
+        let failed_jobs = keep_rows(
+            DataFrame::new_infer_height(vec![
+                i64s("pipeline_id", parent_id(&self.failed_parent)),
+                self.failed_name.finish().into_column(),
+                timestamps("started_at", self.failed_started_at),
+                timestamps("finished_at", self.failed_finished_at),
+                Column::new("duration".into(), self.failed_duration),
+                dates(parent_date(&self.failed_parent)),
+            ])?,
+            &|| parent_keep(&self.failed_parent),
+        )?;
+
+        Ok(ChunkFrames { pipelines, jobs, builds, failed_jobs })
     }
 }
 

@@ -101,16 +101,26 @@ fn payload(rng: &mut Rng, id: i64, date: NaiveDate) -> Value {
         jobs.push(job);
         t += Duration::seconds(dur);
     }
-    let failed: Vec<Value> = if rng.chance(0.1) {
-        let mut f = json!({"name": "e2e-0", "duration": rng.range(5, 200)});
-        if newer_sender {
-            f["started_at"] = json!(ts(created));
-            f["finished_at"] = json!(ts(created + Duration::seconds(30)));
+    // Failed attempts (`jobs_failed`), each before the job's next attempt: mostly one retry of
+    // the first job that then passed (a flake), some retried twice, and a few jobs that never
+    // passed (then the pipeline failed: the job is not among `jobs`).
+    let mut failed: Vec<Value> = Vec::new();
+    if rng.chance(0.1) {
+        let retries = if rng.chance(0.2) { 2 } else { 1 };
+        let passed = !rng.chance(0.1);
+        let name = if passed { "e2e-0".to_string() } else { format!("e2e-{}", jobs.len()) };
+        let mut start = created + Duration::seconds(build);
+        for _ in 0..retries {
+            let dur = rng.range(5, 200);
+            let mut f = json!({"name": name, "duration": dur});
+            if newer_sender {
+                f["started_at"] = json!(ts(start));
+                f["finished_at"] = json!(ts(start + Duration::seconds(dur)));
+            }
+            failed.push(f);
+            start += Duration::seconds(dur);
         }
-        vec![f]
-    } else {
-        vec![]
-    };
+    }
     let mut p = json!({
         "jobs": jobs, "created_at": ts(created), "ref": git_ref, "duration": duration,
         "duration_e2e": e2e, "jobs_failed": failed, "has_restarts": !failed.is_empty(),

@@ -76,6 +76,21 @@ pub static PIPELINE_BUILDS: TableDef = TableDef {
     ],
 };
 
+/// One row per failed job attempt (`jobs_failed`) of a kept pipeline.
+pub static PIPELINE_FAILED_JOBS: TableDef = TableDef {
+    name: "pipeline_failed_jobs",
+    dir: "pipeline_failed_jobs",
+    kind: TableKind::Fact,
+    doc: "One row per entry of jobs_failed (a failed attempt of a job) of a pipeline in `pipelines`, in the order sent; partitioned like its pipeline.",
+    columns: columns![
+        "pipeline_id" "BIGINT" "the pipeline the attempt belongs to",
+        "name" "VARCHAR" "job name (NULL when the sender gave none)",
+        "started_at" "TIMESTAMP" "attempt start, UTC (newer senders only)",
+        "finished_at" "TIMESTAMP" "attempt end, UTC (newer senders only)",
+        "duration" "BIGINT" "attempt seconds (NULL when not sent)",
+    ],
+};
+
 /// The `pipelines` source.
 pub struct PipelinesSource;
 
@@ -85,7 +100,7 @@ impl Source for PipelinesSource {
     }
 
     fn tables(&self) -> &'static [&'static TableDef] {
-        static TABLES: [&TableDef; 3] = [&PIPELINES, &PIPELINE_JOBS, &PIPELINE_BUILDS];
+        static TABLES: [&TableDef; 4] = [&PIPELINES, &PIPELINE_JOBS, &PIPELINE_BUILDS, &PIPELINE_FAILED_JOBS];
         &TABLES
     }
 
@@ -136,14 +151,16 @@ impl Source for PipelinesSource {
             .map(|(c, keep)| c.into_frames(&keep))
             .collect::<PolarsResult<_>>()
             .context("build pipeline rows")?;
-        let (mut pipelines, mut jobs, mut builds) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut pipelines, mut jobs, mut builds, mut failed) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for f in frames {
             pipelines.push(f.pipelines);
             jobs.push(f.jobs);
             builds.push(f.builds);
+            failed.push(f.failed_jobs);
         }
         let mut tables = Vec::new();
-        for (table, parts) in [(&PIPELINES, pipelines), (&PIPELINE_JOBS, jobs), (&PIPELINE_BUILDS, builds)] {
+        for (table, parts) in [(&PIPELINES, pipelines), (&PIPELINE_JOBS, jobs), (&PIPELINE_BUILDS, builds), (&PIPELINE_FAILED_JOBS, failed)]
+        {
             if let Some(df) = stack(parts).context(format!("stack {}", table.name))? {
                 tables.push((table, df));
             }

@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 
 /// A decoded, validated payload. Strings borrow from the input line where they can.
@@ -24,6 +24,17 @@ pub struct Pipeline<'a> {
     pub project_id: Option<i64>,
     pub jobs: Vec<Job<'a>>,
     pub builds: Vec<(Cow<'a, str>, Option<i64>)>,
+    /// `jobs_failed`: failed attempts of jobs, in the order sent.
+    pub failed: Vec<FailedJob<'a>>,
+}
+
+/// One failed attempt of a job (`jobs_failed`); older senders give only name and duration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FailedJob<'a> {
+    pub name: Option<Cow<'a, str>>,
+    pub started_at: Option<i64>,
+    pub finished_at: Option<i64>,
+    pub duration: Option<i64>,
 }
 
 /// One e2e job of a pipeline.
@@ -89,7 +100,20 @@ pub fn decode(bytes: &[u8]) -> Result<Pipeline<'_>, String> {
             (!seconds.is_empty()).then_some(sum)
         }
     };
-    let failed_jobs = wire.jobs_failed.map_or(0, |f| f.len() as i64);
+    let failed = wire
+        .jobs_failed
+        .unwrap_or_default()
+        .into_iter()
+        .map(|j| {
+            Ok(FailedJob {
+                started_at: j.started_at.map(|t| timestamp("jobs_failed.started_at", &t.0)).transpose()?,
+                finished_at: j.finished_at.map(|t| timestamp("jobs_failed.finished_at", &t.0)).transpose()?,
+                name: j.name.map(|n| n.0),
+                duration: j.duration.map(|s| s.0),
+            })
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    let failed_jobs = failed.len() as i64;
     Ok(Pipeline {
         pipeline_id: wire.pipeline_id,
         project: wire.project.0,
@@ -103,6 +127,7 @@ pub fn decode(bytes: &[u8]) -> Result<Pipeline<'_>, String> {
         project_id: wire.project_id,
         jobs,
         builds,
+        failed,
     })
 }
 
@@ -127,8 +152,8 @@ struct WirePayload<'a> {
     builds: Option<Vec<BuildEntries<'a>>>,
     #[serde(default, borrow)]
     jobs: Option<Vec<WireJob<'a>>>,
-    #[serde(default)]
-    jobs_failed: Option<Vec<IgnoredAny>>,
+    #[serde(default, borrow)]
+    jobs_failed: Option<Vec<WireFailedJob<'a>>>,
     #[serde(default)]
     has_restarts: Option<bool>,
     #[serde(default)]
@@ -153,6 +178,18 @@ struct WireJob<'a> {
     pull: Option<Seconds>,
     #[serde(default)]
     up_without_pull: Option<Seconds>,
+}
+
+#[derive(Deserialize)]
+struct WireFailedJob<'a> {
+    #[serde(default, borrow)]
+    name: Option<Text<'a>>,
+    #[serde(default, borrow)]
+    started_at: Option<Text<'a>>,
+    #[serde(default, borrow)]
+    finished_at: Option<Text<'a>>,
+    #[serde(default)]
+    duration: Option<Seconds>,
 }
 
 /// A JSON string, borrowed from the input unless it had escapes.
@@ -315,6 +352,34 @@ mod tests {
         assert_eq!(p.project_id, Some(77));
         assert_eq!(p.failed_jobs, 1);
         assert!(p.has_restarts, "has_restarts follows jobs_failed when the sender leaves it out");
+        let failed = &p.failed[0];
+        assert_eq!((failed.name.as_deref(), failed.duration), (Some("e"), Some(3)));
+        assert_eq!(failed.started_at, Some(parse_micros("2023-06-13T14:11:24Z").unwrap()));
+        assert_eq!(failed.finished_at, Some(parse_micros("2023-06-13T14:11:27Z").unwrap()));
+    }
+
+    #[test]
+    fn failed_jobs_are_kept_by_name_older_senders_without_times() {
+        let p = decode(
+            br#"{"pipeline_id":7,"project":"p","ref":"x","created_at":"2023-06-13T14:11:24Z","duration":1,"duration_e2e":1,
+                 "jobs_failed":[{"name":"e2e-0","duration":12},{"duration":4},{"name":"e2e-0","duration":null,"extra":[1]}]}"#,
+        )
+        .unwrap();
+        let names: Vec<Option<&str>> = p.failed.iter().map(|f| f.name.as_deref()).collect();
+        assert_eq!(names, vec![Some("e2e-0"), None, Some("e2e-0")]);
+        assert_eq!(p.failed.iter().map(|f| f.duration).collect::<Vec<_>>(), vec![Some(12), Some(4), None]);
+        assert!(p.failed.iter().all(|f| f.started_at.is_none() && f.finished_at.is_none()));
+        assert_eq!(p.failed_jobs, 3);
+    }
+
+    #[test]
+    fn a_failed_job_that_is_no_object_or_has_no_time_is_a_reject_with_its_reason() {
+        let base =
+            r#"{"pipeline_id":8,"project":"p","ref":"x","created_at":"2023-06-13T14:11:24Z","duration":1,"duration_e2e":1,"jobs_failed":"#;
+        let bad_time = decode(format!(r#"{base}[{{"name":"e","started_at":"soon"}}]}}"#).as_bytes()).unwrap_err();
+        assert!(bad_time.contains("jobs_failed.started_at"), "{bad_time}");
+        assert!(decode(format!(r#"{base}["e2e-0"]}}"#).as_bytes()).unwrap_err().starts_with("invalid payload"));
+        assert!(decode(format!(r#"{base}[{{"name":"e","duration":-3}}]}}"#).as_bytes()).unwrap_err().contains("negative"));
     }
 
     #[test]
