@@ -185,9 +185,7 @@ pub fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Err(e) => {
-            let rendered = e.render().to_string();
-            let first = rendered.lines().next().unwrap_or_default().trim_start_matches("error: ");
-            eprintln!("pipelake: {first} (see pipelake --help)");
+            eprintln!("pipelake: {} (see pipelake --help)", usage_line(&e.render().to_string()));
             return ExitCode::from(2);
         }
     };
@@ -210,7 +208,7 @@ pub fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             let usage = e.downcast_ref::<Error>().is_some_and(Error::is_usage);
-            let message = format!("{e:#}");
+            let message = pipelake::error::one_line(e.chain());
             let message = redact(&message);
             if !usage {
                 tracing::error!(error = %message, "failed");
@@ -219,6 +217,18 @@ pub fn main() -> ExitCode {
             ExitCode::from(if usage { 2 } else { 1 })
         }
     }
+}
+
+/// Clap's usage error on one line: its first line, with the arguments it lists below it (a
+/// missing `<SQL>`) joined on.
+fn usage_line(rendered: &str) -> String {
+    let mut lines = rendered.lines().map(str::trim).filter(|l| !l.is_empty());
+    let mut line = lines.next().unwrap_or_default().trim_start_matches("error: ").to_string();
+    if line.ends_with(':') {
+        let listed: Vec<&str> = lines.take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more")).collect();
+        line = format!("{} {}", line, listed.join(", "));
+    }
+    line
 }
 
 fn init_logging(format: LogFormat) {

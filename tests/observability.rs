@@ -61,3 +61,14 @@ fn a_raw_prefix_that_does_not_exist_is_nothing_to_do() {
     assert!(report["ingest"]["sources"].as_array().unwrap().iter().all(|s| s["objects"] == 0), "{report}");
     assert!(!lake.raw().exists(), "a reading command does not create the raw root");
 }
+
+/// Issue 18: `query` without its SQL said "the following required arguments were not
+/// provided:" and listed nothing.
+#[test]
+fn a_missing_argument_is_named_on_the_one_line_of_a_usage_error() {
+    let lake = Lake::new();
+    let out = lake.cmd(&["query"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.trim_end(), "pipelake: the following required arguments were not provided: <SQL> (see pipelake --help)");
+}

@@ -97,3 +97,29 @@ fn an_object_overwritten_in_the_bucket_is_read_again_by_its_etag() {
     let versions = s3_ok(&server, work.path(), &["query", "SELECT count(*) AS n FROM ingested_objects", "--format", "csv"]);
     assert_eq!(versions, "n\n2\n");
 }
+
+/// Issue 18: without credentials the store fell through to the instance metadata service, and
+/// the error printed the same HTTP failure four times, nested, naming its address.
+#[test]
+fn a_missing_s3_credential_is_one_line_naming_the_variables_that_provide_one() {
+    let server = S3Server::start("lake");
+    let dir = tempfile::tempdir().unwrap();
+    // Nothing listens on this port: the metadata service does not answer, as off EC2.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let out = server
+        .cmd(dir.path(), &["run"])
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env("AWS_METADATA_ENDPOINT", format!("http://{closed}"))
+        .env("PIPELAKE_LOG", "off")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{stderr}");
+    let line = lines[0];
+    assert!(line.starts_with("pipelake: ") && line.contains("s3://lake/warehouse"), "{line}");
+    assert!(line.contains("no S3 credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"), "{line}");
+    assert!(!line.contains(&closed.to_string()) && !line.contains("Generic S3 error"), "{line}");
+}
