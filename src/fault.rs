@@ -11,6 +11,8 @@ pub const POINTS: &[&str] = &[
     "written",
     // the log entry written: the commit point; the catalog not yet published
     "committed",
+    // a table's Delta log entry of the version written, other tables' not yet
+    "delta",
     // the catalog published
     "catalog",
     // raw objects deleted by prune, partially

@@ -34,6 +34,10 @@ pub struct Manifest {
     /// tables of warehouses written before, whose files are checked once.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub columns: BTreeMap<String, u32>,
+    /// Table -> the version that last changed its files or columns: the Delta log of a table is
+    /// current when it shows that version (see `delta`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub table_versions: BTreeMap<String, u64>,
 }
 
 /// A file that left the warehouse: when, and its size.
@@ -180,6 +184,8 @@ pub struct ManifestChange {
     pub removed: BTreeMap<String, Option<Removed>>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub columns: BTreeMap<String, Option<u32>>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub table_versions: BTreeMap<String, Option<u64>>,
 }
 
 impl ManifestChange {
@@ -194,6 +200,7 @@ impl ManifestChange {
             pending_summaries: diff(&base.pending_summaries, &new.pending_summaries),
             removed: diff(&base.removed, &new.removed),
             columns: diff(&base.columns, &new.columns),
+            table_versions: diff(&base.table_versions, &new.table_versions),
         }
     }
 
@@ -206,6 +213,7 @@ impl ManifestChange {
             && self.pending_summaries.is_empty()
             && self.removed.is_empty()
             && self.columns.is_empty()
+            && self.table_versions.is_empty()
     }
 
     /// Apply to `manifest`, which must be at the version before this one.
@@ -218,6 +226,7 @@ impl ManifestChange {
         apply(&mut manifest.pending_summaries, &self.pending_summaries);
         apply(&mut manifest.removed, &self.removed);
         apply(&mut manifest.columns, &self.columns);
+        apply(&mut manifest.table_versions, &self.table_versions);
     }
 }
 

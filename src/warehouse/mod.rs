@@ -8,6 +8,7 @@
 //! one version from the log and read exactly its files; they never list a table folder.
 
 pub mod catalog;
+pub mod delta;
 mod history;
 mod keys;
 mod legacy;
@@ -54,6 +55,8 @@ pub struct Warehouse {
     writer: Option<(WriterLock, String)>,
     /// Publishes the catalog of each version a writer on local disk commits.
     publisher: Option<catalog::Publisher>,
+    /// Writes the Delta log entries of each version a writer commits.
+    delta: Option<delta::DeltaWriter>,
 }
 
 impl Warehouse {
@@ -74,8 +77,16 @@ impl Warehouse {
         legacy::finish(&location, &mut manifest, command)?;
         let committed_at = history::committed_at(&location, &log, manifest.version)?;
         let publisher = location.local_root().map(catalog::Publisher::start);
-        let mut warehouse = Warehouse { location, manifest, committed_at, tables, writer: Some((writer, command.to_string())), publisher };
+        let mut warehouse =
+            Warehouse { location, manifest, committed_at, tables, writer: Some((writer, command.to_string())), publisher, delta: None };
         warehouse.upgrade_columns()?;
+        // The Delta entries of a job killed after its commit, and the Delta logs of a warehouse
+        // written before them.
+        let (delta, written) = delta::DeltaWriter::recover(&warehouse.location, &warehouse.tables, &warehouse.manifest)?;
+        if written > 0 {
+            tracing::info!(versions = written, "wrote the Delta log versions the pipelake log was ahead by");
+        }
+        warehouse.delta = Some(delta);
         // The catalog of a job killed between its commit and its catalog.
         if warehouse.manifest.version > 0 && !warehouse.catalog_is_current() {
             warehouse.publish_catalog();
@@ -105,7 +116,7 @@ impl Warehouse {
             }
         }
         let committed_at = history::committed_at(&location, &log, manifest.version)?;
-        Ok(Warehouse { location, manifest, committed_at, tables, writer: None, publisher: None })
+        Ok(Warehouse { location, manifest, committed_at, tables, writer: None, publisher: None, delta: None })
     }
 
     /// The committed state.
@@ -130,7 +141,8 @@ impl Warehouse {
 
     /// Commit a transaction; on return its files and bookkeeping are the newest version, and
     /// the catalog names them.
-    pub fn commit(&mut self, txn: Txn) -> Result<()> {
+    pub fn commit(&mut self, mut txn: Txn) -> Result<()> {
+        txn.note_changed_tables(&self.manifest);
         let change = ManifestChange::between(&self.manifest, txn.manifest());
         if txn.is_empty() && change.is_empty() {
             return Ok(());
@@ -143,8 +155,15 @@ impl Warehouse {
             }
             None => return Err(Error::bookkeeping(self.location.url(), "opened read-only: cannot commit")),
         };
-        let (manifest, committed_at) = txn.commit(&self.location, change, &command)?;
-        self.manifest = manifest;
+        let (manifest, committed_at, written) = txn.commit(&self.location, change, &command)?;
+        let base = std::mem::replace(&mut self.manifest, manifest);
+        if let Some(delta) = &mut self.delta {
+            // The pipelake log is the truth: Delta entries a failure leaves out are written by
+            // the next job that opens the warehouse.
+            if let Err(e) = delta.publish(&self.location, &self.tables, &base, &self.manifest, &written) {
+                tracing::warn!(error = %e, version = self.manifest.version, "could not write the Delta log entries of this version; the next job writes them");
+            }
+        }
         self.committed_at = Some(committed_at);
         self.publish_catalog();
         Ok(())

@@ -1,6 +1,6 @@
 //! Transactions: files written once under new names, then one log entry that makes them count.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use bytes::Bytes;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -183,6 +183,20 @@ impl Txn {
         Ok(())
     }
 
+    /// Record this version as the last change of each table whose files or columns differ from
+    /// `base`, the state it began from.
+    pub(super) fn note_changed_tables(&mut self, base: &Manifest) {
+        let names: BTreeSet<&String> = self.manifest.tables.keys().chain(base.tables.keys()).chain(self.manifest.columns.keys()).collect();
+        let changed: Vec<String> = names
+            .into_iter()
+            .filter(|t| self.manifest.tables.get(*t) != base.tables.get(*t) || self.manifest.columns.get(*t) != base.columns.get(*t))
+            .cloned()
+            .collect();
+        for table in changed {
+            self.manifest.table_versions.insert(table, self.manifest.version);
+        }
+    }
+
     /// Write a bookkeeping file (key segments, source state) with this transaction; `key` must
     /// come from [`Txn::new_key`].
     pub fn put_object(&mut self, key: String, bytes: Bytes) {
@@ -199,9 +213,16 @@ impl Txn {
     /// fails when another writer committed this version first, and then nothing of this
     /// transaction is visible. `change` is what it changes in the state it began from.
     /// Returns the new committed state and when it was committed.
-    pub(super) fn commit(self, location: &Location, change: ManifestChange, command: &str) -> Result<(Manifest, DateTime<Utc>)> {
+    /// Returns too the table files it wrote, by key, for their statistics.
+    pub(super) fn commit(
+        self,
+        location: &Location,
+        change: ManifestChange,
+        command: &str,
+    ) -> Result<(Manifest, DateTime<Utc>, HashMap<String, Bytes>)> {
         let version = self.manifest.version;
         let keys: Vec<String> = self.written.iter().map(|(k, _)| k.clone()).collect();
+        let tables: HashMap<String, Bytes> = self.written.iter().filter(|(k, _)| k.ends_with(".parquet")).cloned().collect();
         location.put_many(self.written)?;
         // On local disk the data reaches the disk before the entry that makes it count: a
         // power loss leaves this version or the one before.
@@ -220,7 +241,7 @@ impl Txn {
         if version.is_multiple_of(CHECKPOINT_EVERY) {
             log::checkpoint(location, &self.manifest)?;
         }
-        Ok((self.manifest, committed_at))
+        Ok((self.manifest, committed_at, tables))
     }
 }
 
