@@ -12,7 +12,7 @@ use pipelake::lake::Location;
 use pipelake::progress::Progress;
 use pipelake::query::{self, OutputFormat};
 use pipelake::redact::{redact, Redacting};
-use pipelake::run::{select_sources, select_summaries, Days, Pipelake};
+use pipelake::run::{select_sources, select_summaries, Days, Pipelake, Writing};
 use pipelake::settings::{LogFormat, Overrides, Settings};
 use pipelake::warehouse::AsOf;
 use pipelake::Error;
@@ -265,11 +265,11 @@ fn execute(command: Command, settings: Settings) -> anyhow::Result<()> {
         }
         command => {
             let writing = match &command {
-                Command::Run { .. } => Some("run"),
-                Command::Ingest { .. } => Some("ingest"),
-                Command::Summarize { .. } => Some("summarize"),
-                Command::Prune { dry_run: false, .. } => Some("prune"),
-                Command::Vacuum { dry_run: false } => Some("vacuum"),
+                Command::Run { sources, .. } => Some(Writing::run(&select_sources(sources)?)),
+                Command::Ingest { sources } => Some(Writing::ingest("ingest", &select_sources(sources)?)),
+                Command::Summarize { tables, .. } => Some(Writing::summarize(&select_summaries(tables)?)),
+                Command::Prune { dry_run: false, sources } => Some(Writing::ingest("prune", &select_sources(sources)?)),
+                Command::Vacuum { dry_run: false } => Some(Writing::vacuum()),
                 _ => None,
             };
             let at = match &command {

@@ -57,6 +57,39 @@ impl Days {
 }
 
 /// What `pipelake run` did.
+/// What a writing command takes of the warehouse: the sources it ingests or prunes, the summary
+/// tables it computes, vacuum. Commands on disjoint scopes run at the same time.
+#[derive(Debug, Clone)]
+pub struct Writing {
+    pub command: &'static str,
+    pub scopes: Vec<String>,
+}
+
+impl Writing {
+    /// `run` of `sources`: them, their summaries, and vacuum.
+    pub fn run(sources: &[&'static dyn Source]) -> Writing {
+        let mut w = Writing::ingest("run", sources);
+        w.scopes.extend(Writing::summarize(&summaries_of(sources)).scopes);
+        w.scopes.push("vacuum".into());
+        w
+    }
+
+    /// `ingest` or `prune` (`command`) of `sources`.
+    pub fn ingest(command: &'static str, sources: &[&'static dyn Source]) -> Writing {
+        Writing { command, scopes: sources.iter().map(|s| format!("source-{}", s.name())).collect() }
+    }
+
+    /// `summarize` of `summaries`.
+    pub fn summarize(summaries: &[&'static dyn Summary]) -> Writing {
+        Writing { command: "summarize", scopes: summaries.iter().map(|s| format!("table-{}", s.table().name)).collect() }
+    }
+
+    /// `vacuum`.
+    pub fn vacuum() -> Writing {
+        Writing { command: "vacuum", scopes: vec!["vacuum".into()] }
+    }
+}
+
 #[derive(Debug, Serialize)]
 pub struct RunReport {
     pub ingest: IngestReport,
@@ -70,12 +103,12 @@ impl Pipelake {
     /// name) the warehouse is taken for that command, waiting up to `wait_seconds` for another
     /// writer, and any transaction a killed run left is finished or discarded; without, it is
     /// only read.
-    pub fn open(settings: Settings, progress: Progress, writing: Option<&str>) -> Result<Self> {
+    pub fn open(settings: Settings, progress: Progress, writing: Option<Writing>) -> Result<Self> {
         Self::open_at(settings, progress, writing, None)
     }
 
     /// [`Pipelake::open`] reading the version `at` names instead of the newest (read-only).
-    pub fn open_at(settings: Settings, progress: Progress, writing: Option<&str>, at: Option<AsOf>) -> Result<Self> {
+    pub fn open_at(settings: Settings, progress: Progress, writing: Option<Writing>, at: Option<AsOf>) -> Result<Self> {
         let runtime = Arc::new(
             tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(2)
@@ -85,13 +118,14 @@ impl Pipelake {
         );
         let raw = Location::open(&settings.raw, false, runtime.clone())?;
         let warehouse = match writing {
-            Some(command) => {
+            Some(writing) => {
                 let wait = std::time::Duration::from_secs(settings.wait_seconds);
                 let lease = std::time::Duration::from_secs(settings.lease_seconds);
                 Warehouse::open_for_writing(
                     Location::open(&settings.warehouse, true, runtime)?,
                     crate::query::all_tables(),
-                    command,
+                    writing.command,
+                    &writing.scopes,
                     wait,
                     lease,
                 )?

@@ -49,6 +49,7 @@ impl Pipelake {
                     None => Vec::new(),
                 };
                 let mut txn = self.warehouse.begin();
+                txn.read_tables(summary.inputs().iter().map(|t| t.name));
                 let mut by_day: std::collections::BTreeMap<NaiveDate, _> = computed.into_iter().collect();
                 let frames: Vec<_> = chunk.iter().map(|day| (*day, by_day.remove(day))).collect();
                 rows += frames.iter().map(|(_, f)| f.as_ref().map_or(0, |f| f.height() as u64)).sum::<u64>();

@@ -1,11 +1,14 @@
-//! One writer at a time per warehouse. A second `run`/`ingest`/`summarize`/`prune` waits for
-//! the first (up to `wait_seconds`) or stops with a message saying who holds the warehouse.
+//! One writer at a time per piece of work. A writing command takes the scopes it works on (a
+//! source it ingests or prunes, a summary table it computes, vacuum); a second command wanting
+//! any of them waits for the first (up to `wait_seconds`) or stops with a message saying who
+//! holds it. Commands on disjoint scopes run at once and meet only at the commit log, where the
+//! later one rebases on the earlier one's commit (see `Warehouse::commit`).
 //!
-//! On local disk the guard is an OS lock on `_pipelake/writer.lock`: the OS releases it when
-//! the holder exits, however it exits. On object stores it is a lease object
-//! (`_pipelake/lease.json`) created with a conditional put and renewed with conditional updates;
-//! it expires `lease_seconds` (default 60) after its last renewal, so a crashed holder blocks no longer than
-//! that, and a holder that lost its lease stops before its next commit.
+//! On local disk each scope's guard is an OS lock on `_pipelake/locks/<scope>.lock`: the OS
+//! releases it when the holder exits, however it exits. On object stores it is a lease object
+//! (`_pipelake/leases/<scope>.json`) created with a conditional put and renewed with conditional
+//! updates; it expires `lease_seconds` (default 60) after its last renewal, so a crashed holder
+//! blocks no longer than that, and a holder that lost its lease stops before its next commit.
 
 use std::fs::File;
 use std::io::Write;
@@ -23,8 +26,8 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::lake::Location;
 
-const LOCK_FILE: &str = "_pipelake/writer.lock";
-const LEASE_KEY: &str = "_pipelake/lease.json";
+const LOCK_DIR: &str = "_pipelake/locks";
+const LEASE_DIR: &str = "_pipelake/leases";
 /// A lease not renewed for this long is free for the taking, unless `lease_seconds` says otherwise.
 pub const DEFAULT_LEASE_SECONDS: u64 = 60;
 const POLL: Duration = Duration::from_millis(250);
@@ -62,9 +65,9 @@ impl Holder {
     }
 }
 
-/// The right to write to a warehouse, held until dropped.
+/// The right to write the scopes of a warehouse it was taken for, held until dropped.
 pub struct WriterLock {
-    guard: Guard,
+    guards: Vec<Guard>,
 }
 
 enum Guard {
@@ -85,45 +88,59 @@ impl Drop for LockFile {
 }
 
 impl WriterLock {
-    /// Take the warehouse for `command`, waiting up to `wait` for another writer to finish; a
-    /// lease (object stores) lasts `lease` past its last renewal.
-    pub fn acquire(location: &Location, command: &str, wait: Duration, lease: Duration) -> Result<WriterLock> {
+    /// Take `scopes` of the warehouse for `command`, waiting up to `wait` for other writers
+    /// holding any of them to finish; a lease (object stores) lasts `lease` past its last
+    /// renewal. All or none: scopes are taken in order, and given back when one is busy.
+    pub fn acquire(location: &Location, command: &str, scopes: &[String], wait: Duration, lease: Duration) -> Result<WriterLock> {
         let holder = Holder::new(command);
         let deadline = Instant::now() + wait;
         let mut logged = false;
+        let mut scopes: Vec<&String> = scopes.iter().collect();
+        scopes.sort();
+        scopes.dedup();
         loop {
-            let attempt = match location.local_root() {
-                Some(root) => try_lock_file(&root.join(LOCK_FILE), &holder)?.map(|f| Guard::File(LockFile(f))),
-                None => Lease::try_take(location, &holder, lease)?.map(Guard::Lease),
-            };
-            match attempt {
-                Ok(guard) => return Ok(WriterLock { guard }),
-                Err(other) => {
-                    let busy = format!("warehouse {} is busy: {}", location.url(), other.describe());
-                    if Instant::now() >= deadline {
-                        let hint = if wait.is_zero() { "; wait for it with --wait SECONDS (or wait_seconds in pipelake.toml)" } else { "" };
-                        return Err(Error::Busy(format!("{busy}{hint}")));
+            let mut guards = Vec::with_capacity(scopes.len());
+            let mut busy = None;
+            for scope in &scopes {
+                let attempt = match location.local_root() {
+                    Some(root) => {
+                        try_lock_file(&root.join(LOCK_DIR).join(format!("{scope}.lock")), &holder)?.map(|f| Guard::File(LockFile(f)))
                     }
-                    if !logged {
-                        tracing::info!(holder = %other.describe(), "waiting for the warehouse");
-                        logged = true;
+                    None => Lease::try_take(location, &format!("{LEASE_DIR}/{scope}.json"), &holder, lease)?.map(Guard::Lease),
+                };
+                match attempt {
+                    Ok(guard) => guards.push(guard),
+                    Err(other) => {
+                        busy = Some((scope.to_string(), other));
+                        break;
                     }
-                    std::thread::sleep(POLL);
                 }
             }
+            let Some((scope, other)) = busy else { return Ok(WriterLock { guards }) };
+            drop(guards);
+            let busy = format!("warehouse {} is busy: {} holds {scope}", location.url(), other.describe());
+            if Instant::now() >= deadline {
+                let hint = if wait.is_zero() { "; wait for it with --wait SECONDS (or wait_seconds in pipelake.toml)" } else { "" };
+                return Err(Error::Busy(format!("{busy}{hint}")));
+            }
+            if !logged {
+                tracing::info!(holder = %other.describe(), scope, "waiting for the warehouse");
+                logged = true;
+            }
+            std::thread::sleep(POLL);
         }
     }
 
-    /// Fail unless the lock is still held: a lease that could not be renewed in time may have
+    /// Fail unless every scope is still held: a lease that could not be renewed in time may have
     /// been taken over, and committing then could interleave with the new holder.
     pub fn ensure_held(&self) -> Result<()> {
-        match &self.guard {
-            Guard::File(_) => Ok(()),
-            Guard::Lease(lease) if !lease.shared.lost.load(Ordering::SeqCst) => Ok(()),
-            Guard::Lease(_) => Err(Error::Busy(
+        let lost = self.guards.iter().any(|g| matches!(g, Guard::Lease(lease) if lease.shared.lost.load(Ordering::SeqCst)));
+        if lost {
+            return Err(Error::Busy(
                 "lost the warehouse lease (not renewed in time; another job may have taken over): stopping before the next commit".into(),
-            )),
+            ));
         }
+        Ok(())
     }
 }
 
@@ -156,6 +173,7 @@ struct Lease {
 
 struct LeaseShared {
     location: Location,
+    key: String,
     holder: Mutex<(Holder, UpdateVersion)>,
     lost: AtomicBool,
     ttl: Duration,
@@ -163,14 +181,14 @@ struct LeaseShared {
 
 impl Lease {
     /// Create the lease, or take over an expired one; the current holder when neither works.
-    fn try_take(location: &Location, me: &Holder, ttl: Duration) -> Result<std::result::Result<Lease, Holder>> {
+    fn try_take(location: &Location, key: &str, me: &Holder, ttl: Duration) -> Result<std::result::Result<Lease, Holder>> {
         let mut mine = me.clone();
         mine.expires = Some(Utc::now() + ttl);
         let body = || Bytes::from(serde_json::to_vec(&mine).expect("holder serialises"));
-        if let Some(version) = location.put_conditional(LEASE_KEY, body(), PutMode::Create)? {
-            return Ok(Ok(Lease::start(location, mine, version, ttl)));
+        if let Some(version) = location.put_conditional(key, body(), PutMode::Create)? {
+            return Ok(Ok(Lease::start(location, key, mine, version, ttl)));
         }
-        let Some((bytes, version)) = location.get_versioned(LEASE_KEY)? else { return Lease::try_take(location, me, ttl) };
+        let Some((bytes, version)) = location.get_versioned(key)? else { return Lease::try_take(location, key, me, ttl) };
         let current: Holder = match serde_json::from_slice(&bytes) {
             Ok(h) => h,
             // An unreadable lease protects nothing: take it over.
@@ -180,15 +198,20 @@ impl Lease {
             return Ok(Err(current));
         }
         tracing::warn!(holder = %current.describe(), "taking over an expired warehouse lease");
-        match location.put_conditional(LEASE_KEY, body(), PutMode::Update(version))? {
-            Some(version) => Ok(Ok(Lease::start(location, mine, version, ttl))),
+        match location.put_conditional(key, body(), PutMode::Update(version))? {
+            Some(version) => Ok(Ok(Lease::start(location, key, mine, version, ttl))),
             None => Ok(Err(current)),
         }
     }
 
-    fn start(location: &Location, holder: Holder, version: UpdateVersion, ttl: Duration) -> Lease {
-        let shared =
-            Arc::new(LeaseShared { location: location.clone(), holder: Mutex::new((holder, version)), lost: AtomicBool::new(false), ttl });
+    fn start(location: &Location, key: &str, holder: Holder, version: UpdateVersion, ttl: Duration) -> Lease {
+        let shared = Arc::new(LeaseShared {
+            location: location.clone(),
+            key: key.to_string(),
+            holder: Mutex::new((holder, version)),
+            lost: AtomicBool::new(false),
+            ttl,
+        });
         let (stop, stopped) = mpsc::channel::<()>();
         let renewing = shared.clone();
         let every = ttl / 4;
@@ -210,7 +233,7 @@ impl LeaseShared {
         let mut next = holder.clone();
         next.expires = Some(Utc::now() + self.ttl);
         let body = Bytes::from(serde_json::to_vec(&next).expect("holder serialises"));
-        match self.location.put_conditional(LEASE_KEY, body, PutMode::Update(version.clone())) {
+        match self.location.put_conditional(&self.key, body, PutMode::Update(version.clone())) {
             Ok(Some(v)) => {
                 *holder = next;
                 *version = v;
@@ -240,9 +263,9 @@ impl Drop for Lease {
         }
         // Give the lease back: only ours, and only as we last wrote it.
         let ours = self.shared.holder.lock().map(|g| g.0.id.clone()).unwrap_or_default();
-        if let Ok(Some((bytes, _))) = self.shared.location.get_versioned(LEASE_KEY) {
+        if let Ok(Some((bytes, _))) = self.shared.location.get_versioned(&self.shared.key) {
             if serde_json::from_slice::<Holder>(&bytes).is_ok_and(|h| h.id == ours) {
-                let _ = self.shared.location.delete(LEASE_KEY);
+                let _ = self.shared.location.delete(&self.shared.key);
             }
         }
     }

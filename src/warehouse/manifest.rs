@@ -188,6 +188,100 @@ pub struct ManifestChange {
     pub table_versions: BTreeMap<String, Option<u64>>,
 }
 
+impl Manifest {
+    /// Record this version as the last change of each table whose files or columns differ from
+    /// `base`, the state it was built on.
+    pub fn note_changed_tables(&mut self, base: &Manifest) {
+        let names: BTreeSet<&String> = self.tables.keys().chain(base.tables.keys()).chain(self.columns.keys()).collect();
+        let changed: Vec<String> = names
+            .into_iter()
+            .filter(|t| self.tables.get(*t) != base.tables.get(*t) || self.columns.get(*t) != base.columns.get(*t))
+            .cloned()
+            .collect();
+        for table in changed {
+            self.table_versions.insert(table, self.version);
+        }
+    }
+
+    /// `ours`, built on `base`, moved on top of `current`, which other jobs committed since:
+    /// what `ours` changed applied to `current`, as the version after it. Fails, naming it,
+    /// when both changed the same thing (an object, a dedup index, a file of a partition other
+    /// than by adding one) or when others changed a table in `read`, which `ours` was computed
+    /// from. Files both only added to a partition are kept together; summary days both marked or
+    /// cleared are merged as sets.
+    pub fn rebase(base: &Manifest, ours: &Manifest, current: &Manifest, read: &BTreeSet<String>) -> Result<Manifest, String> {
+        let mine = ManifestChange::between(base, ours);
+        let theirs = ManifestChange::between(base, current);
+        if let Some(t) = read.iter().find(|t| theirs.tables.contains_key(*t) || theirs.columns.contains_key(*t)) {
+            return Err(format!("table {t}, which this job computed from, changed"));
+        }
+        let mut out = current.clone();
+        out.version = current.version + 1;
+        let no_files = Vec::new();
+        for (table, days) in &mine.tables {
+            for (day, files) in days {
+                let mine_now = files.as_ref().unwrap_or(&no_files);
+                let theirs_changed = theirs.tables.get(table).is_some_and(|d| d.contains_key(day));
+                let merged = if theirs_changed {
+                    let was = base.tables.get(table).and_then(|p| p.get(day)).unwrap_or(&no_files);
+                    let now = current.tables.get(table).and_then(|p| p.get(day)).unwrap_or(&no_files);
+                    let only_added = |new: &Vec<DataFile>| was.iter().all(|f| new.contains(f));
+                    if !only_added(mine_now) || !only_added(now) {
+                        return Err(format!("both replaced files of {table} on {day}"));
+                    }
+                    let mut merged = now.clone();
+                    merged.extend(mine_now.iter().filter(|f| !was.contains(f)).cloned());
+                    merged
+                } else {
+                    mine_now.clone()
+                };
+                let parts = out.tables.entry(table.clone()).or_default();
+                if merged.is_empty() {
+                    parts.remove(day);
+                } else {
+                    parts.insert(*day, merged);
+                }
+                if parts.is_empty() {
+                    out.tables.remove(table);
+                }
+            }
+        }
+        for (source, keys) in &mine.objects {
+            if let Some(key) = keys.keys().find(|k| theirs.objects.get(source).is_some_and(|t| t.contains_key(*k))) {
+                return Err(format!("both ingested {source} object {key}"));
+            }
+        }
+        apply_nested(&mut out.objects, &mine.objects);
+        same_keys(&mine.key_segments, &theirs.key_segments, "dedup index")?;
+        apply(&mut out.key_segments, &mine.key_segments);
+        same_keys(&mine.state_segments, &theirs.state_segments, "source state")?;
+        apply(&mut out.state_segments, &mine.state_segments);
+        same_keys(&mine.columns, &theirs.columns, "columns of table")?;
+        apply(&mut out.columns, &mine.columns);
+        apply(&mut out.removed, &mine.removed);
+        for (summary, days) in &mine.pending_summaries {
+            let was = base.pending_summaries.get(summary).cloned().unwrap_or_default();
+            let now = days.clone().unwrap_or_default();
+            let entry = out.pending_summaries.entry(summary.clone()).or_default();
+            entry.extend(now.difference(&was).copied());
+            entry.retain(|d| now.contains(d) || !was.contains(d));
+            if entry.is_empty() {
+                out.pending_summaries.remove(summary);
+            }
+        }
+        out.note_changed_tables(current);
+        Ok(out)
+    }
+}
+
+/// Fails when both changes set one key of the same map to different values.
+fn same_keys<V: PartialEq>(mine: &BTreeMap<String, V>, theirs: &BTreeMap<String, V>, what: &str) -> Result<(), String> {
+    match mine.iter().find(|(k, v)| theirs.get(*k).is_some_and(|t| t != *v)).map(|(k, _)| k) {
+        Some(k) => Err(format!("both changed {what} {k}")),
+        None => Ok(()),
+    }
+}
+
 impl ManifestChange {
     /// The change that turns `base` into `new` (whose version it takes).
     pub fn between(base: &Manifest, new: &Manifest) -> Self {

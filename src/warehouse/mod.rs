@@ -57,28 +57,39 @@ pub struct Warehouse {
     publisher: Option<catalog::Publisher>,
     /// Writes the Delta log entries of each version a writer commits.
     delta: Option<delta::DeltaWriter>,
+    /// Commits that went after another job's (see [`Warehouse::commit`]).
+    commit_retries: u64,
 }
 
 impl Warehouse {
-    /// Open the warehouse at `location` to write to it as `command`: wait up to `wait` for any
-    /// other writer (holding a lease of `lease` on object stores), then finish what a killed
+    /// Open the warehouse at `location` to write `scopes` of it as `command`: wait up to `wait`
+    /// for any other writer of one of them (holding a lease of `lease` on object stores), then finish what a killed
     /// run of the previous layout left. `tables` are all the tables there are.
     pub fn open_for_writing(
         location: Location,
         tables: Vec<&'static TableDef>,
         command: &str,
+        scopes: &[String],
         wait: std::time::Duration,
         lease: std::time::Duration,
     ) -> Result<Self> {
-        let writer = WriterLock::acquire(&location, command, wait, lease)?;
+        let writer = WriterLock::acquire(&location, command, scopes, wait, lease)?;
         crate::fault::hold();
         let log = log::Log::list(&location)?;
         let mut manifest = log.state_at(&location, None)?;
         legacy::finish(&location, &mut manifest, command)?;
         let committed_at = history::committed_at(&location, &log, manifest.version)?;
         let publisher = location.local_root().map(catalog::Publisher::start);
-        let mut warehouse =
-            Warehouse { location, manifest, committed_at, tables, writer: Some((writer, command.to_string())), publisher, delta: None };
+        let mut warehouse = Warehouse {
+            location,
+            manifest,
+            committed_at,
+            tables,
+            writer: Some((writer, command.to_string())),
+            publisher,
+            delta: None,
+            commit_retries: 0,
+        };
         warehouse.upgrade_columns()?;
         // The Delta entries of a job killed after its commit, and the Delta logs of a warehouse
         // written before them.
@@ -116,7 +127,7 @@ impl Warehouse {
             }
         }
         let committed_at = history::committed_at(&location, &log, manifest.version)?;
-        Ok(Warehouse { location, manifest, committed_at, tables, writer: None, publisher: None, delta: None })
+        Ok(Warehouse { location, manifest, committed_at, tables, writer: None, publisher: None, delta: None, commit_retries: 0 })
     }
 
     /// The committed state.
@@ -140,9 +151,11 @@ impl Warehouse {
     }
 
     /// Commit a transaction; on return its files and bookkeeping are the newest version, and
-    /// the catalog names them.
+    /// the catalog names them. When another job (on other scopes) committed first, this one is
+    /// moved on top of what it committed and tried again, unless both changed the same thing
+    /// (see [`Manifest::rebase`]): then it fails with [`Error::Conflict`], nothing of it visible.
     pub fn commit(&mut self, mut txn: Txn) -> Result<()> {
-        txn.note_changed_tables(&self.manifest);
+        txn.manifest_mut().note_changed_tables(&self.manifest);
         let change = ManifestChange::between(&self.manifest, txn.manifest());
         if txn.is_empty() && change.is_empty() {
             return Ok(());
@@ -155,8 +168,46 @@ impl Warehouse {
             }
             None => return Err(Error::bookkeeping(self.location.url(), "opened read-only: cannot commit")),
         };
-        let (manifest, committed_at, written) = txn.commit(&self.location, change, &command)?;
-        let base = std::mem::replace(&mut self.manifest, manifest);
+        let (mut ours, read, written) = txn.write(&self.location)?;
+        let mut change = Some(change);
+        let committed_at = loop {
+            let change = change.take().unwrap_or_else(|| ManifestChange::between(&self.manifest, &ours));
+            if let Some(at) = txn::append(&self.location, &ours, change, &command)? {
+                break at;
+            }
+            // Another job committed this version first: read what it committed, and go after it
+            // if the two touched nothing in common.
+            let lost = ours.version;
+            let log = log::Log::list(&self.location)?;
+            let mut current = self.manifest.clone();
+            for entry in log.entries_from(&self.location, current.version + 1)? {
+                if entry.version != current.version + 1 {
+                    break;
+                }
+                entry.change_from(&current).apply_to(&mut current);
+            }
+            if current.version < lost {
+                return Err(Error::bookkeeping(
+                    self.location.display(&log::log_key(lost)),
+                    "the commit log holds this version, but it cannot be read",
+                ));
+            }
+            ours = Manifest::rebase(&self.manifest, &ours, &current, &read).map_err(|why| {
+                Error::Conflict(format!(
+                    "another pipelake job committed version {lost} of {} first, and {why}: nothing of this job's last transaction is visible; run it again",
+                    self.location.url()
+                ))
+            })?;
+            self.commit_retries += 1;
+            tracing::info!(
+                lost,
+                version = ours.version,
+                retries = self.commit_retries,
+                "another job committed first: this commit goes after it"
+            );
+            self.manifest = current;
+        };
+        let base = std::mem::replace(&mut self.manifest, ours);
         if let Some(delta) = &mut self.delta {
             // The pipelake log is the truth: Delta entries a failure leaves out are written by
             // the next job that opens the warehouse.
@@ -167,6 +218,11 @@ impl Warehouse {
         self.committed_at = Some(committed_at);
         self.publish_catalog();
         Ok(())
+    }
+
+    /// How many of this job's commits went after another job's commit made in between.
+    pub fn commit_retries(&self) -> u64 {
+        self.commit_retries
     }
 
     /// Read the given days of a table into one frame with its `date` column, or `None` when the

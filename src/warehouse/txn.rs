@@ -23,13 +23,15 @@ pub struct Txn {
     id: String,
     written: Vec<(String, Bytes)>,
     files_written: usize,
+    /// Tables whose contents this transaction's writes were computed from.
+    read: BTreeSet<String>,
 }
 
 impl Txn {
     pub(super) fn new(mut manifest: Manifest) -> Self {
         manifest.version += 1;
         let id = uuid::Uuid::new_v4().simple().to_string()[..16].to_string();
-        Txn { manifest, id, written: Vec::new(), files_written: 0 }
+        Txn { manifest, id, written: Vec::new(), files_written: 0, read: BTreeSet::new() }
     }
 
     /// The version this transaction will commit as.
@@ -183,20 +185,6 @@ impl Txn {
         Ok(())
     }
 
-    /// Record this version as the last change of each table whose files or columns differ from
-    /// `base`, the state it began from.
-    pub(super) fn note_changed_tables(&mut self, base: &Manifest) {
-        let names: BTreeSet<&String> = self.manifest.tables.keys().chain(base.tables.keys()).chain(self.manifest.columns.keys()).collect();
-        let changed: Vec<String> = names
-            .into_iter()
-            .filter(|t| self.manifest.tables.get(*t) != base.tables.get(*t) || self.manifest.columns.get(*t) != base.columns.get(*t))
-            .cloned()
-            .collect();
-        for table in changed {
-            self.manifest.table_versions.insert(table, self.manifest.version);
-        }
-    }
-
     /// Write a bookkeeping file (key segments, source state) with this transaction; `key` must
     /// come from [`Txn::new_key`].
     pub fn put_object(&mut self, key: String, bytes: Bytes) {
@@ -209,18 +197,10 @@ impl Txn {
         self.manifest.removed.insert(key, Removed { at: Utc::now(), bytes });
     }
 
-    /// Write the files, then create the log entry of this version, which is the commit: it
-    /// fails when another writer committed this version first, and then nothing of this
-    /// transaction is visible. `change` is what it changes in the state it began from.
-    /// Returns the new committed state and when it was committed.
-    /// Returns too the table files it wrote, by key, for their statistics.
-    pub(super) fn commit(
-        self,
-        location: &Location,
-        change: ManifestChange,
-        command: &str,
-    ) -> Result<(Manifest, DateTime<Utc>, HashMap<String, Bytes>)> {
-        let version = self.manifest.version;
+    /// Write the files of this transaction where they stay; they belong to no version until a
+    /// log entry lists them. Returns the state it would commit, the tables it read, and the
+    /// table files it wrote by key (for their statistics).
+    pub(super) fn write(self, location: &Location) -> Result<(Manifest, BTreeSet<String>, HashMap<String, Bytes>)> {
         let keys: Vec<String> = self.written.iter().map(|(k, _)| k.clone()).collect();
         let tables: HashMap<String, Bytes> = self.written.iter().filter(|(k, _)| k.ends_with(".parquet")).cloned().collect();
         location.put_many(self.written)?;
@@ -228,21 +208,31 @@ impl Txn {
         // power loss leaves this version or the one before.
         location.sync(&keys)?;
         fault::point("written");
-        let committed_at = Utc::now();
-        let entry =
-            LogEntry { version, committed_at: Some(committed_at), command: Some(command.to_string()), change, ..Default::default() };
-        if !log::append(location, &entry)? {
-            return Err(Error::Conflict(format!(
-                "another pipelake job committed version {version} of {} first (a job that lost its lease, or two jobs at once): nothing of this job's last transaction is visible; run it again",
-                location.url()
-            )));
-        }
-        fault::point("committed");
-        if version.is_multiple_of(CHECKPOINT_EVERY) {
-            log::checkpoint(location, &self.manifest)?;
-        }
-        Ok((self.manifest, committed_at, tables))
+        Ok((self.manifest, self.read, tables))
     }
+
+    /// Record that this transaction computed what it writes from `tables`: another job's commit
+    /// changing one of them in between makes this one fail rather than rebase on it.
+    pub fn read_tables<'a>(&mut self, tables: impl IntoIterator<Item = &'a str>) {
+        self.read.extend(tables.into_iter().map(str::to_string));
+    }
+}
+
+/// Create the log entry of `manifest`'s version, `change` being what it changes in the version
+/// before: the commit. Returns when it was committed, or `None` when another job committed that
+/// version first (then nothing of this one is visible).
+pub(super) fn append(location: &Location, manifest: &Manifest, change: ManifestChange, command: &str) -> Result<Option<DateTime<Utc>>> {
+    let version = manifest.version;
+    let committed_at = Utc::now();
+    let entry = LogEntry { version, committed_at: Some(committed_at), command: Some(command.to_string()), change, ..Default::default() };
+    if !log::append(location, &entry)? {
+        return Ok(None);
+    }
+    fault::point("committed");
+    if version.is_multiple_of(CHECKPOINT_EVERY) {
+        log::checkpoint(location, manifest)?;
+    }
+    Ok(Some(committed_at))
 }
 
 /// One frame per `date`, rows in their order. Rows in landing order come in runs of one day
@@ -279,7 +269,7 @@ mod tests {
 
     fn writer(dir: &std::path::Path) -> Warehouse {
         let second = std::time::Duration::from_secs(1);
-        Warehouse::open_for_writing(location(dir), vec![], "test", second, second * 60).unwrap()
+        Warehouse::open_for_writing(location(dir), vec![], "test", &["test".into()], second, second * 60).unwrap()
     }
 
     fn reader(dir: &std::path::Path, at: Option<AsOf>) -> Result<Warehouse> {
@@ -349,31 +339,57 @@ mod tests {
         assert_eq!(writer(dir.path()).manifest().objects["telemetry"].len(), 150);
     }
 
+    /// Another job commits version 2 with `theirs` while this one builds version 2.
+    fn another_job_commits(warehouse: &Warehouse, dir: &std::path::Path, theirs: &str) {
+        let mut other = Txn::new(warehouse.manifest().clone());
+        ingested(&mut other, theirs.into());
+        let change = ManifestChange::between(warehouse.manifest(), other.manifest());
+        let entry = LogEntry { version: 2, change, ..Default::default() };
+        assert!(log::append(&location(dir), &entry).unwrap());
+    }
+
     #[test]
-    fn a_commit_that_lost_its_version_to_another_writer_fails_and_shows_nothing() {
+    fn a_commit_that_lost_its_version_to_a_job_that_touched_the_same_object_fails_and_shows_nothing() {
         let dir = tempfile::tempdir().unwrap();
         let mut warehouse = writer(dir.path());
         commit_one(&mut warehouse, "first".into());
         // This job builds version 2 ...
         let mut txn = warehouse.begin();
         ingested(&mut txn, "mine".into());
+        ingested(&mut txn, "both".into());
         let key = txn.new_key("_pipelake/state/test", ".bin");
         txn.put_object(key, Bytes::from_static(b"mine"));
         // ... while another job (that took over the lease) commits version 2 first.
-        let mut theirs = warehouse.manifest().clone();
-        theirs.version = 2;
-        let mut other = Txn::new(warehouse.manifest().clone());
-        ingested(&mut other, "theirs".into());
-        let change = ManifestChange::between(warehouse.manifest(), other.manifest());
-        let entry = LogEntry { version: 2, change, ..Default::default() };
-        assert!(log::append(&location(dir.path()), &entry).unwrap());
+        another_job_commits(&warehouse, dir.path(), "both");
 
         let err = warehouse.commit(txn).unwrap_err();
         assert!(matches!(err, Error::Conflict(_)), "{err}");
+        assert!(err.to_string().contains("both ingested telemetry object both"), "{err}");
         let seen = reader(dir.path(), None).unwrap();
         assert_eq!(seen.manifest().version, 2);
-        assert!(seen.manifest().objects["telemetry"].contains_key("theirs"));
+        assert!(seen.manifest().objects["telemetry"].contains_key("both"));
         assert!(!seen.manifest().objects["telemetry"].contains_key("mine"), "nothing of the loser is visible");
+    }
+
+    #[test]
+    fn a_commit_that_lost_its_version_to_a_job_on_other_work_goes_after_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut warehouse = writer(dir.path());
+        commit_one(&mut warehouse, "first".into());
+        let mut txn = warehouse.begin();
+        ingested(&mut txn, "mine".into());
+        let day = NaiveDate::from_ymd_opt(2026, 10, 1).unwrap();
+        txn.manifest_mut().mark_pending("s", [day]);
+        another_job_commits(&warehouse, dir.path(), "theirs");
+
+        warehouse.commit(txn).unwrap();
+        assert_eq!(warehouse.commit_retries(), 1);
+        let seen = reader(dir.path(), None).unwrap();
+        assert_eq!(seen.manifest(), warehouse.manifest());
+        assert_eq!(seen.manifest().version, 3);
+        let objects = &seen.manifest().objects["telemetry"];
+        assert!(objects.contains_key("first") && objects.contains_key("theirs") && objects.contains_key("mine"));
+        assert_eq!(seen.manifest().pending_summaries["s"], [day].into());
     }
 
     #[test]

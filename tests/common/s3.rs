@@ -8,6 +8,59 @@ use hyper_util::server::conn::auto::Builder as ConnBuilder;
 use s3s::auth::SimpleAuth;
 use s3s::service::S3ServiceBuilder;
 
+/// s3s-fs checks `If-None-Match`/`If-Match` and then writes, not at once: two conditional puts
+/// of one key at the same moment could both succeed, which S3 never lets happen. This wrapper
+/// makes each conditional put one step, as S3 does, so that concurrent jobs are tested against
+/// the guarantee they rely on.
+struct AtomicConditionalPuts {
+    fs: s3s_fs::FileSystem,
+    conditional: tokio::sync::Mutex<()>,
+}
+
+/// The S3 operations, each passed to s3s-fs but a conditional put, which waits for any other.
+macro_rules! atomic_conditional_puts {
+    ($($method:ident($input:ident, $output:ident)),* $(,)?) => {
+        #[async_trait::async_trait]
+        impl s3s::S3 for AtomicConditionalPuts {
+            async fn put_object(
+                &self,
+                req: s3s::S3Request<s3s::dto::PutObjectInput>,
+            ) -> s3s::S3Result<s3s::S3Response<s3s::dto::PutObjectOutput>> {
+                if req.input.if_none_match.is_some() || req.input.if_match.is_some() {
+                    let _one_at_a_time = self.conditional.lock().await;
+                    return self.fs.put_object(req).await;
+                }
+                self.fs.put_object(req).await
+            }
+
+            $(async fn $method(&self, req: s3s::S3Request<s3s::dto::$input>) -> s3s::S3Result<s3s::S3Response<s3s::dto::$output>> {
+                self.fs.$method(req).await
+            })*
+        }
+    };
+}
+
+atomic_conditional_puts!(
+    create_bucket(CreateBucketInput, CreateBucketOutput),
+    copy_object(CopyObjectInput, CopyObjectOutput),
+    delete_bucket(DeleteBucketInput, DeleteBucketOutput),
+    delete_object(DeleteObjectInput, DeleteObjectOutput),
+    delete_objects(DeleteObjectsInput, DeleteObjectsOutput),
+    get_bucket_location(GetBucketLocationInput, GetBucketLocationOutput),
+    get_object(GetObjectInput, GetObjectOutput),
+    head_bucket(HeadBucketInput, HeadBucketOutput),
+    head_object(HeadObjectInput, HeadObjectOutput),
+    list_buckets(ListBucketsInput, ListBucketsOutput),
+    list_objects(ListObjectsInput, ListObjectsOutput),
+    list_objects_v2(ListObjectsV2Input, ListObjectsV2Output),
+    create_multipart_upload(CreateMultipartUploadInput, CreateMultipartUploadOutput),
+    upload_part(UploadPartInput, UploadPartOutput),
+    upload_part_copy(UploadPartCopyInput, UploadPartCopyOutput),
+    list_parts(ListPartsInput, ListPartsOutput),
+    complete_multipart_upload(CompleteMultipartUploadInput, CompleteMultipartUploadOutput),
+    abort_multipart_upload(AbortMultipartUploadInput, AbortMultipartUploadOutput),
+);
+
 pub const ACCESS_KEY: &str = "pipelake-test";
 pub const SECRET_KEY: &str = "pipelake-test-secret";
 
@@ -22,7 +75,7 @@ impl S3Server {
     pub fn start(bucket: &str) -> Self {
         let root = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(root.path().join(bucket)).unwrap();
-        let fs = s3s_fs::FileSystem::new(root.path()).unwrap();
+        let fs = AtomicConditionalPuts { fs: s3s_fs::FileSystem::new(root.path()).unwrap(), conditional: tokio::sync::Mutex::new(()) };
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();

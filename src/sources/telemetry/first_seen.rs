@@ -160,7 +160,7 @@ mod tests {
         let runtime = std::sync::Arc::new(tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap());
         let location = crate::lake::Location::open(dir.to_str().unwrap(), true, runtime).unwrap();
         let second = std::time::Duration::from_secs(1);
-        Warehouse::open_for_writing(location, vec![], "test", second, second * 60).unwrap()
+        Warehouse::open_for_writing(location, vec![], "test", &["test".into()], second, second * 60).unwrap()
     }
 
     fn segments(warehouse: &Warehouse) -> Vec<String> {
