@@ -25,6 +25,10 @@ bench days="30" per_day="60000":
     bash bench/run.sh {{days}} {{per_day}}
 
 # telemetry check-ins per second (release build)
+# one process ingesting every source against one process per source at once (the DAG's fan-out)
+bench-fanout days="10" per_day="20000":
+    bash bench/fanout.sh {{days}} {{per_day}}
+
 bench-telemetry days="10" per_day="200000":
     bash bench/telemetry.sh {{days}} {{per_day}}
 

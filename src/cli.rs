@@ -66,7 +66,13 @@ enum Command {
         tables: Vec<String>,
         #[command(flatten)]
         days: DayArgs,
+        /// With days named: also the days whose facts changed since they were computed, as `run` does
+        #[arg(long)]
+        pending: bool,
     },
+    /// The nightly job as tasks for a scheduler (JSON): one ingest per source, the summary tables
+    /// level by level (a level reads only levels before it), then prune and vacuum.
+    Plan,
     /// Delete raw objects past their source's retention that were ingested; never one that was not.
     Prune {
         /// Only list what would be deleted
@@ -263,6 +269,7 @@ fn execute(command: Command, settings: Settings) -> anyhow::Result<()> {
                 format!("wrote {} objects, {} bytes, {} records under {}\n", report.objects, report.bytes, report.records, settings.raw)
             });
         }
+        Command::Plan => println!("{}", serde_json::to_string_pretty(&pipelake::run::plan()).context("plan")?),
         command => {
             let writing = match &command {
                 Command::Run { sources, .. } => Some(Writing::run(&select_sources(sources)?)),
@@ -323,10 +330,10 @@ fn run_command(lake: &mut Pipelake, command: Command, json: bool) -> anyhow::Res
                     .collect()
             });
         }
-        Command::Summarize { tables, days } => {
+        Command::Summarize { tables, days, pending } => {
             let summaries = select_summaries(&tables)?;
             let report = match days.days()? {
-                Some(days) => lake.summarize(&summaries, &days, false)?,
+                Some(days) => lake.summarize(&summaries, &days, pending)?,
                 None => lake.summarize(&summaries, &Days::default(), true)?,
             };
             print_report(json, &report, || {
@@ -389,7 +396,7 @@ fn run_command(lake: &mut Pipelake, command: Command, json: bool) -> anyhow::Res
                 StatusFormat::Text => print!("{}", redact(&status_text(&status))),
             }
         }
-        Command::Generate { .. } => unreachable!("handled before opening the warehouse"),
+        Command::Generate { .. } | Command::Plan => unreachable!("handled before opening the warehouse"),
     }
     Ok(())
 }

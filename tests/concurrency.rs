@@ -177,21 +177,6 @@ fn retries(stderr: &[u8]) -> usize {
     String::from_utf8_lossy(stderr).lines().filter(|l| l.contains("another job committed first: this commit goes after it")).count()
 }
 
-/// Every table's rows, `ingested_at` aside, through `pipelake query`.
-fn all_rows(query: impl Fn(&[&str]) -> String) -> Vec<(String, String)> {
-    pipelake::query::all_tables()
-        .iter()
-        .map(|t| {
-            let sql = if t.name == "ingested_objects" {
-                "SELECT * EXCLUDE (ingested_at) FROM ingested_objects ORDER BY ALL".to_string()
-            } else {
-                format!("SELECT * FROM {} ORDER BY ALL", t.name)
-            };
-            (t.name.to_string(), query(&["query", "--format", "csv", &sql]))
-        })
-        .collect()
-}
-
 /// Issue 18: one job per source and per summary table, at the same time, against one warehouse
 /// on S3 (today the second exited 1, "warehouse is busy").
 #[test]
@@ -249,8 +234,8 @@ fn jobs_on_disjoint_work_commit_at_the_same_time_on_s3_and_end_as_one_run() {
     local.generate(2, 40);
     // A day with data: `run` alone would also compute yesterday, which has none.
     local.ok(&["run", "--date", "2026-10-01"]);
-    let expected = all_rows(|args| local.ok(args));
-    let seen = all_rows(|args| ok(args));
+    let expected = common::all_rows(|args| local.ok(args));
+    let seen = common::all_rows(|args| ok(args));
     for ((table, e), (_, s)) in expected.iter().zip(&seen) {
         assert_eq!(s, e, "{table}: the jobs at once against one run");
     }

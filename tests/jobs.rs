@@ -1,45 +1,13 @@
-//! What schedulers run: the Airflow DAG and the crontab line in `jobs/`, each turned into the
-//! command it would execute and run against a real lake. The DAG is loaded by Python with a
-//! small stand-in for the `airflow` package (Airflow itself is not installed in CI): it checks
-//! that the file parses, which tasks and arguments it declares, and what their commands are.
+//! What schedulers run, against a real lake: the Airflow DAG in `jobs/` run by a real Airflow
+//! (`airflow dags test`, installed from PyPI by `.ci/run` in a cached virtual environment), and
+//! the crontab line turned into the command it would execute.
 
 mod common;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::{assert_success, scalar, Lake};
-
-const STUB_AND_LOAD: &str = r#"
-import json, sys, types
-
-captured = {"dag": None, "tasks": []}
-
-class DAG:
-    def __init__(self, **kwargs):
-        captured["dag"] = {k: (v if isinstance(v, (str, int, bool, list, dict)) or v is None else repr(v)) for k, v in kwargs.items()}
-        captured["dag"]["retries"] = kwargs.get("default_args", {}).get("retries")
-        captured["dag"].pop("default_args", None)
-    def __enter__(self):
-        return self
-    def __exit__(self, *exc):
-        return False
-
-class BashOperator:
-    def __init__(self, task_id, bash_command, **kwargs):
-        captured["tasks"].append({"task_id": task_id, "bash_command": bash_command})
-
-airflow = types.ModuleType("airflow")
-airflow.DAG = DAG
-operators = types.ModuleType("airflow.operators")
-bash = types.ModuleType("airflow.operators.bash")
-bash.BashOperator = BashOperator
-sys.modules.update({"airflow": airflow, "airflow.operators": operators, "airflow.operators.bash": bash})
-
-source = open(sys.argv[1]).read()
-exec(compile(source, sys.argv[1], "exec"), {"__name__": "pipelake_dag"})
-print(json.dumps(captured))
-"#;
 
 /// A scheduler's command line made runnable here: our binary, this lake's config, run in `dir`.
 fn runnable(command: &str, dir: &Path) -> String {
@@ -63,28 +31,57 @@ fn lake_with_config() -> Lake {
     lake
 }
 
-#[test]
-fn the_airflow_dag_declares_the_nightly_run_and_its_command_works() {
-    let dag = Path::new(env!("CARGO_MANIFEST_DIR")).join("jobs/pipelake_dag.py");
-    let out = Command::new("python3").arg("-c").arg(STUB_AND_LOAD).arg(&dag).output().expect("python3 runs (installed by .ci/run)");
-    assert_success(&out, &["python3", "jobs/pipelake_dag.py"]);
-    let captured: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(captured["dag"]["dag_id"], "pipelake_nightly");
-    assert_eq!(captured["dag"]["schedule"], "30 2 * * *");
-    assert_eq!(captured["dag"]["max_active_runs"], 1, "runs of one warehouse must not overlap");
-    assert!(captured["dag"]["retries"].as_i64().unwrap() >= 1);
-    let tasks = captured["tasks"].as_array().unwrap();
-    assert_eq!(tasks.len(), 1);
-    let template = tasks[0]["bash_command"].as_str().unwrap();
-    assert!(template.contains("run --date {{ ds }}"), "{template}");
+/// The `airflow` command of the virtual environment `.ci/run` sets up.
+fn airflow() -> PathBuf {
+    let path = std::env::var_os("PIPELAKE_AIRFLOW")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var("HOME").unwrap()).join(".cache/pipelake-airflow/bin/airflow"));
+    assert!(path.exists(), "{} is missing: `bash .ci/run` installs Airflow there once", path.display());
+    path
+}
 
-    // Airflow renders {{ ds }} to the run's logical date; the command then does the night's work.
+#[test]
+fn the_airflow_dag_fans_the_nightly_job_out_and_the_warehouse_equals_one_run() {
     let lake = lake_with_config();
-    let command = runnable(&template.replace("{{ ds }}", "2026-10-02"), lake.dir.path());
-    let out = Command::new("bash").arg("-c").arg(&command).current_dir(lake.dir.path()).env("PIPELAKE_LOG", "warn").output().unwrap();
-    assert_success(&out, &[&command]);
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("--log-format json: the report is JSON");
-    assert!(report["ingest"]["sources"].as_array().unwrap().iter().any(|s| s["accepted"].as_u64() > Some(0)), "{report}");
+    let home = tempfile::tempdir().unwrap();
+    let dags = Path::new(env!("CARGO_MANIFEST_DIR")).join("jobs");
+    let pipelake = format!("{} --config {}", env!("CARGO_BIN_EXE_pipelake"), lake.dir.path().join("pipelake.toml").display());
+    let airflow = |args: &[&str]| {
+        let out = Command::new(airflow())
+            .args(args)
+            .current_dir(lake.dir.path())
+            .env("AIRFLOW_HOME", home.path())
+            .env("AIRFLOW__CORE__DAGS_FOLDER", &dags)
+            .env("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+            .env("PIPELAKE", &pipelake)
+            .env("PIPELAKE_LOG", "warn")
+            .output()
+            .unwrap();
+        assert_success(&out, args);
+        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+    };
+    airflow(&["db", "migrate"]);
+    airflow(&["dags", "reserialize"]);
+    let listed = airflow(&["dags", "list"]);
+    assert!(listed.contains("pipelake_nightly"), "{listed}");
+    airflow(&["dags", "test", "pipelake_nightly", "2026-10-02"]);
+
+    // The commits the tasks made: one ingest per source with data, summaries, then prune and vacuum.
+    let history: serde_json::Value = serde_json::from_str(&lake.ok(&["history", "--limit", "10000", "--format", "json"])).unwrap();
+    let commands: Vec<&str> = history.as_array().unwrap().iter().rev().map(|c| c["command"].as_str().unwrap()).collect();
+    assert!(commands.iter().filter(|c| **c == "ingest").count() >= 5, "{commands:?}");
+    assert!(commands.contains(&"summarize"), "{commands:?}");
+    assert!(!commands.contains(&"run"), "{commands:?}");
+
+    // The same lake through one `pipelake run` of that day.
+    let reference = Lake::new();
+    reference.generate(2, 40);
+    reference.ok(&["run", "--date", "2026-10-02"]);
+    let expected = common::all_rows(|args| reference.ok(args));
+    let seen = common::all_rows(|args| lake.ok(args));
+    for ((table, e), (_, s)) in expected.iter().zip(&seen) {
+        assert_eq!(s, e, "{table}: the Airflow DAG against one run");
+    }
     let db = lake.duckdb();
     assert!(scalar(&db, "SELECT count(*) FROM pipeline_daily WHERE date = DATE '2026-10-02'") > 0);
 }

@@ -90,6 +90,32 @@ impl Writing {
     }
 }
 
+/// How the nightly job splits into tasks a scheduler can spread over machines: one ingest per
+/// source, then the summary tables level by level (a table's level is one more than the highest
+/// level of the summaries it reads; those of one level read none of each other), then prune and
+/// vacuum.
+#[derive(Debug, Serialize)]
+pub struct Plan {
+    pub sources: Vec<&'static str>,
+    pub summary_levels: Vec<Vec<&'static str>>,
+}
+
+/// The plan of the whole nightly job (see [`Plan`]).
+pub fn plan() -> Plan {
+    let mut level: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+    let mut levels: Vec<Vec<&'static str>> = Vec::new();
+    // In registration order, so a summary reading another one comes after it.
+    for summary in summaries::all() {
+        let n = summary.inputs().iter().filter_map(|t| level.get(t.name)).map(|l| l + 1).max().unwrap_or(0);
+        level.insert(summary.table().name, n);
+        if levels.len() <= n {
+            levels.resize(n + 1, Vec::new());
+        }
+        levels[n].push(summary.table().name);
+    }
+    Plan { sources: crate::sources::all().iter().map(|s| s.name()).collect(), summary_levels: levels }
+}
+
 #[derive(Debug, Serialize)]
 pub struct RunReport {
     pub ingest: IngestReport,

@@ -181,3 +181,18 @@ pub fn run_measured(mut cmd: Command) -> (Output, u64) {
     let output = Output { status: std::process::ExitStatus::from_raw(status), stdout: read(&mut out), stderr: read(&mut err) };
     (output, usage.ru_maxrss as u64 * 1024)
 }
+
+/// Every table's rows, `ingested_at` aside, through `pipelake query` (run by `query`).
+pub fn all_rows(query: impl Fn(&[&str]) -> String) -> Vec<(String, String)> {
+    pipelake::query::all_tables()
+        .iter()
+        .map(|t| {
+            let sql = if t.name == "ingested_objects" {
+                "SELECT * EXCLUDE (ingested_at) FROM ingested_objects ORDER BY ALL".to_string()
+            } else {
+                format!("SELECT * FROM {} ORDER BY ALL", t.name)
+            };
+            (t.name.to_string(), query(&["query", "--format", "csv", &sql]))
+        })
+        .collect()
+}
