@@ -412,13 +412,14 @@ fn print_report<T: serde::Serialize>(json: bool, report: &T, text: impl FnOnce()
 fn vacuum_text(v: &pipelake::warehouse::VacuumReport) -> String {
     let verb = if v.dry_run { "would delete" } else { "deleted" };
     format!(
-        "vacuum: {verb} {} files out of the warehouse for over {} days ({}), {} files of jobs that never committed ({}), {} log files; {} files ({}) kept for readers of older versions\n",
+        "vacuum: {verb} {} files out of the warehouse for over {} days ({}), {} files of jobs that never committed ({}), {} log files, {} Delta log files; {} files ({}) kept for readers of older versions\n",
         v.removed_files,
         v.retention_days,
         megabytes(v.removed_bytes),
         v.uncommitted_files,
         megabytes(v.uncommitted_bytes),
         v.log_files,
+        v.delta_log_files,
         v.kept_files,
         megabytes(v.kept_bytes),
     )

@@ -190,6 +190,21 @@ fn every_table_reads_the_same_through_delta_at_the_newest_and_at_an_older_versio
         let last: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("_last_checkpoint")).unwrap()).unwrap();
         assert_eq!(last["version"].as_u64().unwrap() % 10, 0, "{table}: {last}");
     }
+    // Vacuum keeping no old version: each table's Delta log starts at its newest checkpoint, and
+    // delta-rs still reads the newest version as `pipelake query` does.
+    std::fs::write(lake.dir.path().join("pipelake.toml"), "vacuum_retention_days = 0\n").unwrap();
+    let vacuum: serde_json::Value = serde_json::from_str(&lake.ok(&["--log-format", "json", "vacuum"])).unwrap();
+    assert!(vacuum["delta_log_files"].as_u64().unwrap() >= 10, "{vacuum}");
+    for table in delta.iter().filter(|(_, v)| v.len() > 10).map(|(t, _)| t) {
+        let dir =
+            lake.warehouse().join(pipelake::query::all_tables().iter().find(|t| t.name == table.as_str()).unwrap().dir).join("_delta_log");
+        assert!(!dir.join(format!("{:020}.json", 0)).exists(), "{table}: version 0 is behind a checkpoint");
+        let last: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("_last_checkpoint")).unwrap()).unwrap();
+        let newest_checkpoint = last["version"].as_u64().unwrap();
+        assert!(dir.join(format!("{newest_checkpoint:020}.json")).exists(), "{table}: the newest checkpoint's version stays");
+        assert!(!dir.join(format!("{:020}.json", newest_checkpoint - 1)).exists(), "{table}: the versions before it go");
+    }
+    assert_eq!(assert_delta_agrees(&target, None), newest);
     // The statistics of every file hold for its rows (checked by pyarrow reading each file).
     for table in ["pipelines", "ci_runs", "ingested_objects", "rejects", "telemetry_checkins", "dora_keys_daily", "changes"] {
         let def = pipelake::query::all_tables().into_iter().find(|t| t.name == table).unwrap();

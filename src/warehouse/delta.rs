@@ -74,13 +74,57 @@ pub fn read_head(location: &Location, table: &TableDef) -> Result<Option<Head>> 
     let Some(delta) = newest else { return Ok(None) };
     let key = commit_key(table, delta);
     let bytes = location.get(&key)?;
-    let pipelake = actions(&bytes)
-        .find_map(|a| {
-            let txn = a.get("txn")?;
-            (txn.get("appId")? == APP_ID).then(|| txn.get("version")?.as_u64())?
-        })
+    let pipelake = shown_version(&bytes)
         .ok_or_else(|| Error::bookkeeping(location.display(&key), "a Delta version without the pipelake version it shows"))?;
     Ok(Some(Head { delta, pipelake }))
+}
+
+/// The pipelake version Delta version `version` of `table` shows.
+fn shows(location: &Location, table: &TableDef, version: u64) -> Result<Option<u64>> {
+    let Some(bytes) = location.get_opt(&commit_key(table, version))? else { return Ok(None) };
+    Ok(shown_version(&bytes))
+}
+
+/// The pipelake version a Delta commit's `txn` action names.
+fn shown_version(commit: &[u8]) -> Option<u64> {
+    actions(commit).find_map(|a| {
+        let txn = a.get("txn")?;
+        (txn.get("appId")? == APP_ID).then(|| txn.get("version")?.as_u64())?
+    })
+}
+
+/// The Delta log files (commits, checkpoints, their JSON copies) that no Delta version showing
+/// a pipelake version from `oldest_kept` on needs: those before the newest checkpoint that
+/// shows `oldest_kept` or an earlier version. Delta readers then travel back as far as pipelake
+/// readers do.
+pub fn unneeded_logs(location: &Location, tables: &[&'static TableDef], oldest_kept: u64) -> Result<Vec<String>> {
+    let per_table: Vec<Vec<String>> = tables
+        .par_iter()
+        .map(|table| {
+            let listed: Vec<String> = location.list(&log_dir(table))?.into_iter().map(|m| m.location.to_string()).collect();
+            let version_of = |key: &str, suffix: &str| key.rsplit('/').next()?.strip_suffix(suffix)?.parse::<u64>().ok();
+            let mut checkpoints: Vec<u64> = listed.iter().filter_map(|k| version_of(k, ".checkpoint.parquet")).collect();
+            checkpoints.sort_unstable();
+            let mut base = None;
+            for c in checkpoints.iter().rev() {
+                if shows(location, table, *c)?.is_some_and(|p| p <= oldest_kept) {
+                    base = Some(*c);
+                    break;
+                }
+            }
+            let Some(base) = base else { return Ok(Vec::new()) };
+            let mut doomed: Vec<String> = listed
+                .into_iter()
+                .filter(|k| version_of(k, ".json").or_else(|| version_of(k, ".checkpoint.parquet")).is_some_and(|v| v < base))
+                .collect();
+            let sidecars = location.list(&format!("{META_DIR}/delta/{}", table.name))?;
+            doomed.extend(
+                sidecars.into_iter().map(|m| m.location.to_string()).filter(|k| version_of(k, ".ndjson").is_some_and(|v| v < base)),
+            );
+            Ok(doomed)
+        })
+        .collect::<Result<_>>()?;
+    Ok(per_table.into_iter().flatten().collect())
 }
 
 /// The actions of a commit file, one JSON object a line.

@@ -28,6 +28,8 @@ pub struct VacuumReport {
     pub uncommitted_bytes: u64,
     /// Log entries and checkpoints no kept version needs.
     pub log_files: usize,
+    /// Delta log files (commits, checkpoints) no kept version needs.
+    pub delta_log_files: usize,
     /// Files out of the warehouse for less than the retention: kept for readers of older versions.
     pub kept_files: usize,
     pub kept_bytes: u64,
@@ -107,8 +109,10 @@ impl Warehouse {
         }
         report.uncommitted_files = uncommitted.len();
 
-        let log_files = self.unneeded_log(cutoff)?;
+        let (log_files, oldest_kept) = self.unneeded_log(cutoff)?;
         report.log_files = log_files.len();
+        let delta_files = super::delta::unneeded_logs(&self.location, &self.tables, oldest_kept)?;
+        report.delta_log_files = delta_files.len();
         if dry_run {
             return Ok(report);
         }
@@ -123,6 +127,7 @@ impl Warehouse {
             self.commit(txn)?;
         }
         self.location.delete_many(&log_files)?;
+        self.location.delete_many(&delta_files)?;
         for prefix in &prefixes {
             self.location.remove_empty_folders(prefix.trim_end_matches('/'));
         }
@@ -130,6 +135,7 @@ impl Warehouse {
             removed_files = report.removed_files,
             uncommitted_files = report.uncommitted_files,
             log_files = report.log_files,
+            delta_log_files = report.delta_log_files,
             bytes = report.removed_bytes + report.uncommitted_bytes,
             "vacuum done"
         );
@@ -139,7 +145,8 @@ impl Warehouse {
     /// Log entries and checkpoints that no version kept for the retention needs: those before
     /// the newest checkpoint at or below the oldest kept version. A version is kept while the
     /// one after it is younger than `cutoff` (until then, a reader may still have it open).
-    fn unneeded_log(&self, cutoff: chrono::DateTime<Utc>) -> Result<Vec<String>> {
+    /// Returns them with the oldest kept version.
+    fn unneeded_log(&self, cutoff: chrono::DateTime<Utc>) -> Result<(Vec<String>, u64)> {
         let log = Log::list(&self.location)?;
         let entries = log.entries_from(&self.location, 0)?;
         let oldest_kept = entries
@@ -147,13 +154,13 @@ impl Warehouse {
             .find(|pair| pair[1].committed_at.is_some_and(|t| t >= cutoff))
             .map(|pair| pair[0].version)
             .unwrap_or(self.manifest.version);
-        let Some((&base, _)) = log.checkpoints.range(..=oldest_kept).next_back() else { return Ok(Vec::new()) };
+        let Some((&base, _)) = log.checkpoints.range(..=oldest_kept).next_back() else { return Ok((Vec::new(), oldest_kept)) };
         let mut doomed: Vec<String> = log.entries.range(..base).map(|(_, k)| k.clone()).collect();
         doomed.extend(log.checkpoints.range(..base).map(|(_, k)| k.clone()));
         if self.location.exists(LEGACY_CHECKPOINT)? {
             doomed.push(LEGACY_CHECKPOINT.to_string());
         }
-        Ok(doomed)
+        Ok((doomed, oldest_kept))
     }
 }
 
