@@ -102,17 +102,17 @@ pub fn scalar(conn: &Connection, sql: &str) -> i64 {
 
 /// Every table's rows (bookkeeping timestamps left out), sorted: what "the same contents" means.
 pub fn contents(conn: &Connection) -> Vec<(String, Vec<Vec<String>>)> {
-    pipelake::query::all_tables()
-        .iter()
-        .map(|t| {
-            let sql = if t.name == "ingested_objects" {
-                "SELECT * EXCLUDE (ingested_at) FROM ingested_objects ORDER BY ALL".to_string()
-            } else {
-                format!("SELECT * FROM {} ORDER BY ALL", t.name)
-            };
-            (t.name.to_string(), rows(conn, &sql))
-        })
-        .collect()
+    pipelake::query::all_tables().iter().map(|t| (t.name.to_string(), rows(conn, &contents_sql(t.name)))).collect()
+}
+
+/// The query of a table's rows in [`contents`] and [`all_rows`]: all, sorted, but the time a
+/// job ingested an object.
+fn contents_sql(table: &str) -> String {
+    if table == "ingested_objects" {
+        "SELECT * EXCLUDE (ingested_at) FROM ingested_objects ORDER BY ALL".to_string()
+    } else {
+        format!("SELECT * FROM {table} ORDER BY ALL")
+    }
 }
 
 /// A copy of `whole`'s raw lake landed one landing day at a time, in order or newest first, with
@@ -186,13 +186,6 @@ pub fn run_measured(mut cmd: Command) -> (Output, u64) {
 pub fn all_rows(query: impl Fn(&[&str]) -> String) -> Vec<(String, String)> {
     pipelake::query::all_tables()
         .iter()
-        .map(|t| {
-            let sql = if t.name == "ingested_objects" {
-                "SELECT * EXCLUDE (ingested_at) FROM ingested_objects ORDER BY ALL".to_string()
-            } else {
-                format!("SELECT * FROM {} ORDER BY ALL", t.name)
-            };
-            (t.name.to_string(), query(&["query", "--format", "csv", &sql]))
-        })
+        .map(|t| (t.name.to_string(), query(&["query", "--format", "csv", &contents_sql(t.name)])))
         .collect()
 }
